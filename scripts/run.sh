@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job: build llama-dashboard, make sure a demo model exists, start the dashboard.
+# Extra arguments go to llama-dashboard (e.g. --port 3001).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs" >&2; exit 1; }
+echo "[run] building llama-dashboard (release)" >&2
+cargo build --release --locked
+models_dir="${LLAMA_MODELS_DIR:-./models}"
+bash scripts/fetch-demo-model.sh "$models_dir"
+echo "[run] open http://127.0.0.1:${LLAMA_DASHBOARD_PORT:-3000} once it says 'listening'" >&2
+exec ./target/release/llama-dashboard "$@"

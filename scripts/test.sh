@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: lint, Rust unit tests, then the end-to-end suite
+# (real binary, real SQLite, real Socket.IO v4 client, real llama-server, real Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { echo; echo "== $*"; }
+
+step "toolchain checks"
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+
+step "Rust tests"
+cargo test --locked
+
+step "building the binary under test"
+cargo build --locked
+
+step "llama-server (built once per machine, then cached)"
+LLAMA_SERVER_BIN="$(bash scripts/setup-llama-server.sh | tail -n 1)"
+export LLAMA_SERVER_BIN
+echo "using $LLAMA_SERVER_BIN"
+
+step "browser"
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+chromium --version
+
+step "end-to-end tests"
+cd tests/js
+npm ci --no-audit --no-fund --loglevel=error
+node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs

@@ -1,0 +1,193 @@
+//! Wires every module: state, HTTP routes, Socket.IO, background tasks, ordered shutdown.
+
+use crate::config::{Config, ConfigSource, LoadedConfig};
+use crate::db::{Db, DbError, NewLog};
+use crate::error::ApiError;
+use crate::logs::LogWriter;
+use crate::metrics::{Sample, SamplerTask};
+use crate::settings::SettingsStore;
+use axum::Router;
+use axum::routing::get;
+use serde_json::Value;
+use socketioxide::SocketIo;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// How long open connections get to finish once shutdown starts.
+const DRAIN: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("port {port} is already in use on {host} (change server.port in the init file or pass --port)")]
+    PortInUse { host: String, port: u16 },
+    #[error("cannot listen on {host}:{port} (server.host / server.port): {source}")]
+    Bind { host: String, port: u16, source: std::io::Error },
+    #[error("http server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Cheap to clone; handed to every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub config_source: ConfigSource,
+    pub db: Db,
+    pub settings: SettingsStore,
+    pub started: Instant,
+    pub io: Arc<OnceLock<SocketIo>>,
+    latest: watch::Receiver<Option<Sample>>,
+}
+
+impl AppState {
+    pub fn latest_metrics_sample(&self) -> Option<Sample> {
+        self.latest.borrow().clone()
+    }
+
+    pub fn latest_metrics(&self) -> Value {
+        serde_json::to_value(self.latest_metrics_sample()).unwrap_or(Value::Null)
+    }
+
+    /// Rescans the models directory into SQLite and returns the stored list.
+    pub async fn refresh_models(&self) -> Result<Vec<Value>, ApiError> {
+        let dir = PathBuf::from(&self.config.models.directory);
+        let files = tokio::task::spawn_blocking(move || crate::catalog::scan(&dir))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(format!("cannot read models.directory: {e}")))?;
+        self.db.sync_router_models(files).await?;
+        Ok(self.db.list_models().await?)
+    }
+}
+
+/// What `main` hands over: the validated config, the data dir and the log queue.
+pub struct Startup {
+    pub loaded: LoadedConfig,
+    pub data_dir: PathBuf,
+    pub log_rx: mpsc::Receiver<NewLog>,
+    pub log_dropped: Arc<AtomicU64>,
+}
+
+/// Runs until `cancel` fires, then shuts down in order: sockets, HTTP, tasks, log flush.
+pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppError> {
+    let t = Instant::now();
+    let db = Db::open(&startup.data_dir)?;
+    tracing::info!(path = %db.path().display(), elapsed_ms = t.elapsed().as_millis() as u64, "database ready");
+    let config = Arc::new(startup.loaded.config);
+    let settings = SettingsStore::load(db.clone(), &config).await?;
+    let (latest_tx, latest_rx) = watch::channel(None);
+    let state = AppState {
+        config: config.clone(),
+        config_source: startup.loaded.source,
+        db: db.clone(),
+        settings: settings.clone(),
+        started: Instant::now(),
+        io: Arc::new(OnceLock::new()),
+        latest: latest_rx,
+    };
+    check_models_dir(&state).await;
+    let listener = bind(&config).await?;
+    let (socket_layer, io) = crate::live::layer(state.clone());
+    let _ = state.io.set(io.clone());
+    let app = router(state, socket_layer);
+
+    let mut tasks = tokio::task::JoinSet::new();
+    let task_cancel = cancel.child_token();
+    tasks.spawn(
+        SamplerTask {
+            db: db.clone(),
+            io: io.clone(),
+            settings: settings.subscribe(),
+            latest: latest_tx,
+            data_dir: startup.data_dir,
+            cancel: task_cancel.clone(),
+        }
+        .run(),
+    );
+    tasks.spawn(crate::retention::run(db.clone(), settings, task_cancel.clone()));
+    let writer_cancel = CancellationToken::new();
+    let writer = tokio::spawn(
+        LogWriter {
+            rx: startup.log_rx,
+            dropped: startup.log_dropped,
+            db,
+            io: io.clone(),
+            cancel: writer_cancel.clone(),
+        }
+        .run(),
+    );
+
+    if let Ok(addr) = listener.local_addr() {
+        println!("llama-dashboard listening on http://{addr}");
+        tracing::info!(%addr, startup_ms = t.elapsed().as_millis() as u64, "ready");
+    }
+    let served = serve(listener, app, io, cancel).await;
+    task_cancel.cancel();
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("stopped");
+    writer_cancel.cancel();
+    let _ = writer.await;
+    served
+}
+
+fn router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer) -> Router {
+    let cors = crate::cors::layer(&state.config.security.cors_origins);
+    Router::new()
+        .route("/health", get(crate::http::health))
+        .route("/metrics", get(crate::http::metrics))
+        .fallback(crate::assets::serve)
+        .layer(socket_layer)
+        .layer(cors)
+        .with_state(state)
+}
+
+async fn bind(config: &Config) -> Result<TcpListener, AppError> {
+    let (host, port) = (config.server.host.clone(), config.server.port);
+    let addr = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    TcpListener::bind(&addr).await.map_err(|source| match source.kind() {
+        std::io::ErrorKind::AddrInUse => AppError::PortInUse { host, port },
+        _ => AppError::Bind { host, port, source },
+    })
+}
+
+/// Serves until cancelled; then closes every socket and gives HTTP [`DRAIN`] to finish.
+async fn serve(listener: TcpListener, app: Router, io: SocketIo, cancel: CancellationToken) -> Result<(), AppError> {
+    let closing = cancel.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        closing.cancelled().await;
+        io.close().await;
+    });
+    let server = server.into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result.map_err(AppError::Serve),
+        _ = cancel.cancelled() => {}
+    }
+    match tokio::time::timeout(DRAIN, server).await {
+        Ok(result) => result.map_err(AppError::Serve),
+        Err(_) => {
+            tracing::warn!("connections still open after {DRAIN:?}; closing them");
+            Ok(())
+        }
+    }
+}
+
+/// Boot step 3 of the guide: the models directory is checked and its contents logged, never fatal.
+async fn check_models_dir(state: &AppState) {
+    let dir = &state.config.models.directory;
+    if !std::path::Path::new(dir).is_dir() {
+        tracing::warn!(dir, "models.directory does not exist; no models will be listed until it does");
+        return;
+    }
+    match state.refresh_models().await {
+        Ok(models) => tracing::info!(dir, count = models.len(), "models directory scanned"),
+        Err(err) => tracing::warn!(dir, error = %err, "models directory scan failed"),
+    }
+}

@@ -1,0 +1,96 @@
+//! Which models exist: GGUF files under the configured models directory.
+//! Projector files (`mmproj*`) and the non-first parts of split models are not models of their own.
+
+use std::path::{Path, PathBuf};
+
+/// Deep enough for `author/model/file.gguf` layouts; bounded so a bad root cannot walk the disk.
+const MAX_DEPTH: usize = 4;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFile {
+    /// File name without `.gguf`: the id llama-server's router uses.
+    pub id: String,
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub modified_at: Option<i64>,
+}
+
+/// Lists model files under `dir`, sorted by id; a missing directory is an empty catalog.
+pub fn scan(dir: &Path) -> std::io::Result<Vec<ModelFile>> {
+    let mut found = Vec::new();
+    if dir.is_dir() {
+        walk(dir, 0, &mut found)?;
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)));
+    found.dedup_by(|later, first| later.id == first.id);
+    Ok(found)
+}
+
+fn walk(dir: &Path, depth: usize, found: &mut Vec<ModelFile>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_type = entry.file_type()?;
+        let path = entry.path();
+        if file_type.is_dir() && depth < MAX_DEPTH {
+            walk(&path, depth + 1, found)?;
+        } else if file_type.is_file()
+            && let Some(model) = model_file(&path, &entry)
+        {
+            found.push(model);
+        }
+    }
+    Ok(())
+}
+
+fn model_file(path: &Path, entry: &std::fs::DirEntry) -> Option<ModelFile> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gguf")?;
+    if lower.contains("mmproj") || is_later_split_part(stem) {
+        return None;
+    }
+    let meta = entry.metadata().ok()?;
+    let modified_at =
+        meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64);
+    Some(ModelFile {
+        id: name[..name.len() - ".gguf".len()].to_string(),
+        path: path.to_path_buf(),
+        size_bytes: meta.len(),
+        modified_at,
+    })
+}
+
+/// `name-00002-of-00003` is loaded through its first part.
+fn is_later_split_part(stem: &str) -> bool {
+    let Some((head, total)) = stem.rsplit_once("-of-") else {
+        return false;
+    };
+    let Some((_, part)) = head.rsplit_once('-') else {
+        return false;
+    };
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    numeric(part) && numeric(total) && part.trim_start_matches('0') != "1"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_models_skips_projectors_split_parts_and_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("author/repo");
+        std::fs::create_dir_all(&nested).unwrap();
+        for name in ["a.gguf", "mmproj-a-f16.gguf", "notes.txt", "big-00001-of-00002.gguf", "big-00002-of-00002.gguf"] {
+            std::fs::write(dir.path().join(name), b"GGUF").unwrap();
+        }
+        std::fs::write(nested.join("B.GGUF"), b"GGUF").unwrap();
+        let ids: Vec<_> = scan(dir.path()).unwrap().into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, ["B", "a", "big-00001-of-00002"]);
+    }
+
+    #[test]
+    fn missing_directory_is_an_empty_catalog() {
+        assert!(scan(Path::new("/nonexistent/llama-dashboard-models")).unwrap().is_empty());
+    }
+}

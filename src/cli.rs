@@ -1,0 +1,35 @@
+//! Command-line flags. Each also reads an environment variable; both beat the init file.
+
+use crate::config::CliOverrides;
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "llama-dashboard", version, about = "One-port control room for local LLMs served by llama.cpp")]
+pub struct Cli {
+    /// Init file (JSON). Default: ./llama-router.init.json when present, else built-in defaults.
+    #[arg(long, env = "LLAMA_DASHBOARD_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on (overrides server.host).
+    #[arg(long, env = "LLAMA_DASHBOARD_HOST")]
+    pub host: Option<String>,
+
+    /// Port to listen on; 0 picks a free one (overrides server.port).
+    #[arg(long, env = "LLAMA_DASHBOARD_PORT")]
+    pub port: Option<u16>,
+
+    /// Where the SQLite database lives.
+    #[arg(long, env = "LLAMA_DASHBOARD_DATA_DIR", value_name = "DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Validate the effective configuration, print the llama-server command line, and exit.
+    #[arg(long)]
+    pub check: bool,
+}
+
+impl Cli {
+    pub fn overrides(&self) -> CliOverrides {
+        CliOverrides { config: self.config.clone(), host: self.host.clone(), port: self.port }
+    }
+}

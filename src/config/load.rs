@@ -1,0 +1,101 @@
+//! Where the effective config comes from. Precedence: CLI > env > file > defaults.
+
+use super::schema::Config;
+use super::validate::{ConfigIssue, parse_sections, validate};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The default init file, looked up in the working directory when `--config` is absent.
+pub const DEFAULT_CONFIG_FILE: &str = "llama-router.init.json";
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("config file {path} does not exist (named by --config)")]
+    Missing { path: PathBuf },
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid JSON: {message} at line {line} column {column}")]
+    Syntax { path: PathBuf, message: String, line: usize, column: usize },
+    #[error("invalid configuration{}:\n{}", origin_suffix(.origin), list(.issues))]
+    Invalid { origin: Option<PathBuf>, issues: Vec<ConfigIssue> },
+}
+
+fn origin_suffix(origin: &Option<PathBuf>) -> String {
+    origin.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default()
+}
+
+fn list(issues: &[ConfigIssue]) -> String {
+    issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    pub config: Option<PathBuf>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// Where the file layer came from, reported by `router:init:load` and at startup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    Defaults,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub source: ConfigSource,
+}
+
+/// Loads file (or defaults), applies `env` then CLI, validates the result.
+pub fn load(cli: &CliOverrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadedConfig, ConfigError> {
+    let (mut config, source) = match file_to_load(cli)? {
+        Some(path) => (read_file(&path)?, ConfigSource::File(path)),
+        None => (Config::default(), ConfigSource::Defaults),
+    };
+    let origin = match &source {
+        ConfigSource::File(p) => Some(p.clone()),
+        ConfigSource::Defaults => None,
+    };
+    let mut issues = super::env::apply(&mut config, env);
+    if let Some(host) = &cli.host {
+        config.server.host = host.clone();
+    }
+    if let Some(port) = cli.port {
+        config.server.port = port;
+    }
+    issues.extend(validate(&config));
+    if issues.is_empty() { Ok(LoadedConfig { config, source }) } else { Err(ConfigError::Invalid { origin, issues }) }
+}
+
+fn file_to_load(cli: &CliOverrides) -> Result<Option<PathBuf>, ConfigError> {
+    match &cli.config {
+        Some(path) if path.is_file() => Ok(Some(path.clone())),
+        Some(path) => Err(ConfigError::Missing { path: path.clone() }),
+        None => {
+            let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+            Ok(default.is_file().then_some(default))
+        }
+    }
+}
+
+/// Reads and structurally parses a file; range rules run after overrides in [`load`].
+pub fn read_file(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
+        path: path.into(),
+        message: strip_position(&e.to_string()),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    parse_sections(&value).map_err(|issues| ConfigError::Invalid { origin: Some(path.into()), issues })
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(idx) => message[..idx].to_string(),
+        None => message.to_string(),
+    }
+}

@@ -1,0 +1,177 @@
+//! The init file's schema (`llama-router.init.json`): every key optional, defaults below.
+//! Field names are camelCase in JSON; unknown keys are rejected so typos surface at startup.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    pub version: String,
+    pub server: ServerConfig,
+    pub router: RouterConfig,
+    pub models: ModelsConfig,
+    pub performance: PerformanceConfig,
+    pub logging: LoggingConfig,
+    pub startup: StartupConfig,
+    pub security: SecurityConfig,
+    pub metrics: MetricsConfig,
+    /// Own on-demand backends; free-form until that feature lands.
+    pub backends: Value,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            version: "1.0".into(),
+            server: ServerConfig::default(),
+            router: RouterConfig::default(),
+            models: ModelsConfig::default(),
+            performance: PerformanceConfig::default(),
+            logging: LoggingConfig::default(),
+            startup: StartupConfig::default(),
+            security: SecurityConfig::default(),
+            metrics: MetricsConfig::default(),
+            backends: Value::Object(Default::default()),
+        }
+    }
+}
+
+/// Our own public port: dashboard, Socket.IO, `/v1`, `/health`, `/metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".into(), port: 3000 }
+    }
+}
+
+/// The native llama-server router process we drive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouterConfig {
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub server_path: Option<String>,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self { enabled: true, host: "127.0.0.1".into(), port: 8134, server_path: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ModelsConfig {
+    pub directory: String,
+    pub max_loaded: i64,
+    pub auto_discovery: bool,
+    pub preload_models: Vec<String>,
+    /// INI file passed as `--models-preset`.
+    pub presets_file: Option<String>,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        Self {
+            directory: "./models".into(),
+            max_loaded: 4,
+            auto_discovery: true,
+            preload_models: Vec::new(),
+            presets_file: None,
+        }
+    }
+}
+
+/// `-1` means "let llama-server decide" for threads and "all layers" for gpuLayers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct PerformanceConfig {
+    pub context_size: i64,
+    pub batch_size: i64,
+    pub gpu_layers: i64,
+    pub parallel_slots: i64,
+    pub http_threads: i64,
+    pub threads: i64,
+}
+
+impl Default for PerformanceConfig {
+    fn default() -> Self {
+        Self { context_size: 4096, batch_size: 512, gpu_layers: -1, parallel_slots: 1, http_threads: -1, threads: -1 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoggingConfig {
+    pub level: String,
+    /// Passes `--verbose` to llama-server.
+    pub enable_debug_output: bool,
+    pub log_file: Option<String>,
+    /// Upper bound on rows kept in the `logs` table.
+    pub max_rows: i64,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self { level: "info".into(), enable_debug_output: false, log_file: None, max_rows: 100_000 }
+    }
+}
+
+/// Times are milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct StartupConfig {
+    pub auto_start: bool,
+    pub timeout: i64,
+    pub retry_attempts: i64,
+    pub retry_delay: i64,
+}
+
+impl Default for StartupConfig {
+    fn default() -> Self {
+        Self { auto_start: true, timeout: 30_000, retry_attempts: 3, retry_delay: 2_000 }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecurityConfig {
+    /// Required on the Socket.IO handshake (`auth.token`) when set.
+    pub admin_token: Option<String>,
+    /// Bearer keys for `/v1` (enforced by the proxy feature).
+    pub api_keys: Vec<String>,
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsConfig {
+    pub interval_ms: i64,
+    pub retention_days: i64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { interval_ms: 2_000, retention_days: 7 }
+    }
+}
+
+impl Config {
+    /// The config as JSON with secrets replaced by `"***"`, safe to show or log.
+    pub fn redacted(&self) -> Value {
+        let mut copy = self.clone();
+        if copy.security.admin_token.is_some() {
+            copy.security.admin_token = Some("***".into());
+        }
+        copy.security.api_keys = copy.security.api_keys.iter().map(|_| "***".into()).collect();
+        serde_json::to_value(copy).unwrap_or(Value::Null)
+    }
+}

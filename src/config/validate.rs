@@ -1,0 +1,195 @@
+//! Turns untrusted JSON into a [`Config`] and lists every problem with its key path.
+//! Structural problems (unknown keys, wrong types) are collected per section so that a bad
+//! `router` section does not hide a bad `metrics` one; range rules are checked afterwards.
+
+use super::schema::Config;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::net::IpAddr;
+
+/// One problem in a config, e.g. `performance.contextSize: must be >= 128, got 64`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigIssue {
+    pub path: String,
+    pub message: String,
+}
+
+impl ConfigIssue {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { path: path.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Parses and validates; `Err` carries every issue found.
+pub fn config_from_value(value: &Value) -> Result<Config, Vec<ConfigIssue>> {
+    let (config, mut issues) = parse_sections_lenient(value);
+    let broken: Vec<String> = issues.iter().map(|i| section_of(&i.path).to_string()).collect();
+    // Range rules over sections that failed to parse would only report their defaults.
+    issues.extend(validate(&config).into_iter().filter(|i| !broken.iter().any(|b| b == section_of(&i.path))));
+    if issues.is_empty() { Ok(config) } else { Err(issues) }
+}
+
+fn section_of(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or(path)
+}
+
+/// Structure only: unknown keys and wrong types, each section on its own.
+pub fn parse_sections(value: &Value) -> Result<Config, Vec<ConfigIssue>> {
+    let (config, issues) = parse_sections_lenient(value);
+    if issues.is_empty() { Ok(config) } else { Err(issues) }
+}
+
+/// The sections that parsed, defaults for the rest, and the problems found.
+fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
+    let Some(map) = value.as_object() else {
+        return (Config::default(), vec![ConfigIssue::new("(root)", "must be a JSON object")]);
+    };
+    let mut config = Config::default();
+    let mut issues = Vec::new();
+    for (key, section) in map {
+        let result = match key.as_str() {
+            "version" => section_into(key, section, &mut config.version),
+            "server" => section_into(key, section, &mut config.server),
+            "router" => section_into(key, section, &mut config.router),
+            "models" => section_into(key, section, &mut config.models),
+            "performance" => section_into(key, section, &mut config.performance),
+            "logging" => section_into(key, section, &mut config.logging),
+            "startup" => section_into(key, section, &mut config.startup),
+            "security" => section_into(key, section, &mut config.security),
+            "metrics" => section_into(key, section, &mut config.metrics),
+            "backends" => backends_into(section, &mut config.backends),
+            _ => Err(ConfigIssue::new(key.clone(), "unknown key")),
+        };
+        if let Err(issue) = result {
+            issues.push(issue);
+        }
+    }
+    (config, issues)
+}
+
+fn section_into<T: DeserializeOwned>(key: &str, value: &Value, slot: &mut T) -> Result<(), ConfigIssue> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(parsed) => {
+            *slot = parsed;
+            Ok(())
+        }
+        Err(err) => {
+            let inner = err.path().to_string();
+            let path = if inner == "." { key.to_string() } else { format!("{key}.{inner}") };
+            Err(ConfigIssue::new(path, clean_serde_message(&err.inner().to_string())))
+        }
+    }
+}
+
+fn backends_into(value: &Value, slot: &mut Value) -> Result<(), ConfigIssue> {
+    if value.is_object() {
+        *slot = value.clone();
+        Ok(())
+    } else {
+        Err(ConfigIssue::new("backends", "must be an object"))
+    }
+}
+
+/// serde's wording, made to read like ours: "unknown key; expected one of ...", no bogus position.
+fn clean_serde_message(message: &str) -> String {
+    let message = message.find(" at line ").map_or(message, |idx| &message[..idx]);
+    match message.strip_prefix("unknown field `") {
+        Some(rest) => match rest.split_once("`, ") {
+            Some((_, expected)) => format!("unknown key; {expected}"),
+            None => "unknown key".to_string(),
+        },
+        None => message.to_string(),
+    }
+}
+
+/// Range and consistency rules over a structurally valid config.
+pub fn validate(c: &Config) -> Vec<ConfigIssue> {
+    let mut v = Issues::default();
+    v.non_empty("server.host", &c.server.host);
+    v.non_empty("router.host", &c.router.host);
+    v.min("router.port", i64::from(c.router.port), 1);
+    if c.server.port != 0 && c.server.port == c.router.port {
+        v.push("router.port", format!("must differ from server.port ({})", c.server.port));
+    }
+    if c.security.admin_token.is_none() && !is_loopback(&c.server.host) {
+        v.push(
+            "security.adminToken",
+            format!("required when server.host ({}) is not a loopback address", c.server.host),
+        );
+    }
+    if let Some(token) = &c.security.admin_token
+        && token.trim().len() < 8
+    {
+        v.push("security.adminToken", "must be at least 8 characters");
+    }
+    for (i, key) in c.security.api_keys.iter().enumerate() {
+        v.non_empty(&format!("security.apiKeys[{i}]"), key);
+    }
+    v.non_empty("models.directory", &c.models.directory);
+    v.range("models.maxLoaded", c.models.max_loaded, 1, 64);
+    for (i, id) in c.models.preload_models.iter().enumerate() {
+        if id.trim().is_empty() || id.contains(['/', '\\']) || id.contains("..") {
+            v.push(format!("models.preloadModels[{i}]"), "must be a model id (no path separators)");
+        }
+    }
+    v.range("performance.contextSize", c.performance.context_size, 128, 1_048_576);
+    v.min("performance.batchSize", c.performance.batch_size, 1);
+    v.min("performance.gpuLayers", c.performance.gpu_layers, -1);
+    v.range("performance.parallelSlots", c.performance.parallel_slots, 1, 256);
+    v.auto_or_positive("performance.httpThreads", c.performance.http_threads);
+    v.auto_or_positive("performance.threads", c.performance.threads);
+    if !LOG_LEVELS.contains(&c.logging.level.as_str()) {
+        v.push("logging.level", format!("must be one of {}, got '{}'", LOG_LEVELS.join(", "), c.logging.level));
+    }
+    v.min("logging.maxRows", c.logging.max_rows, 1_000);
+    v.min("startup.timeout", c.startup.timeout, 1_000);
+    v.range("startup.retryAttempts", c.startup.retry_attempts, 0, 100);
+    v.min("startup.retryDelay", c.startup.retry_delay, 0);
+    v.range("metrics.intervalMs", c.metrics.interval_ms, 250, 60_000);
+    v.range("metrics.retentionDays", c.metrics.retention_days, 1, 365);
+    v.0
+}
+
+pub const LOG_LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[derive(Default)]
+struct Issues(Vec<ConfigIssue>);
+
+impl Issues {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigIssue::new(path, message));
+    }
+    fn min(&mut self, path: &str, value: i64, min: i64) {
+        if value < min {
+            self.push(path, format!("must be >= {min}, got {value}"));
+        }
+    }
+    fn range(&mut self, path: &str, value: i64, min: i64, max: i64) {
+        if value < min {
+            self.push(path, format!("must be >= {min}, got {value}"));
+        } else if value > max {
+            self.push(path, format!("must be <= {max}, got {value}"));
+        }
+    }
+    fn auto_or_positive(&mut self, path: &str, value: i64) {
+        if value == 0 || value < -1 {
+            self.push(path, format!("must be -1 (automatic) or >= 1, got {value}"));
+        }
+    }
+    fn non_empty(&mut self, path: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.push(path, "must not be empty");
+        }
+    }
+}

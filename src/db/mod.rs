@@ -1,0 +1,76 @@
+//! SQLite: one r2d2 pool over a WAL database in the data dir. Every call runs on the blocking pool.
+
+mod logs;
+mod metrics;
+mod migrate;
+mod models;
+mod settings;
+
+pub use logs::{LEVELS as LOG_LEVELS, LogQuery, LogRow, NewLog, level_number};
+pub use metrics::SampleRow;
+pub use migrate::{MIGRATIONS, schema_version};
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+pub const DB_FILE: &str = "llama-dashboard.db";
+
+#[derive(Debug, Error)]
+pub enum DbError {
+    #[error("cannot create data dir {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("database schema version {found} is newer than this binary knows ({known}); upgrade llama-dashboard")]
+    TooNew { found: i64, known: i64 },
+    #[error("database task failed: {0}")]
+    Join(String),
+}
+
+/// Cheap to clone; all access goes through [`Db::call`].
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<SqliteConnectionManager>,
+    path: PathBuf,
+}
+
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA busy_timeout = 5000;
+PRAGMA foreign_keys = ON;";
+
+impl Db {
+    /// Opens (creating if needed) `<data_dir>/llama-dashboard.db` and applies pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Self, DbError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir { path: data_dir.into(), source })?;
+        let path = data_dir.join(DB_FILE);
+        let manager = SqliteConnectionManager::file(&path).with_init(|c| c.execute_batch(PRAGMAS));
+        let pool = Pool::builder().max_size(4).build(manager)?;
+        migrate::run(&mut *pool.get()?)?;
+        Ok(Self { pool, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || f(&mut *pool.get()?)).await.map_err(|e| DbError::Join(e.to_string()))?
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

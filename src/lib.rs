@@ -1,0 +1,17 @@
+//! llama-dashboard: one process, one port, the control room for local LLMs served by llama.cpp.
+
+pub mod app;
+pub mod assets;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod cors;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod live;
+pub mod logs;
+pub mod metrics;
+pub mod retention;
+pub mod settings;
+pub mod shutdown;

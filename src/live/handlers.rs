@@ -1,0 +1,118 @@
+//! What each request event does. Handlers read through `AppState` and return the reply's `data`.
+
+use super::payload::Params;
+use crate::app::AppState;
+use crate::config::{ConfigSource, config_from_value, router_args};
+use crate::db::{LogQuery, now_ms};
+use crate::error::ApiError;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+
+/// Every request event this server answers.
+pub const EVENTS: [&str; 9] = [
+    "models:list",
+    "router:init:load",
+    "router:init:validate",
+    "router:init:status",
+    "metrics:get",
+    "metrics:history",
+    "logs:get",
+    "settings:get",
+    "settings:update",
+];
+
+pub async fn handle(state: &AppState, io: &SocketIo, event: &str, p: &Params) -> Result<Value, ApiError> {
+    match event {
+        "models:list" => Ok(json!({"models": state.refresh_models().await?})),
+        "router:init:load" => Ok(init_load(state)),
+        "router:init:validate" => init_validate(p),
+        "router:init:status" => Ok(router_status(state)),
+        "metrics:get" => Ok(json!({"metrics": state.latest_metrics()})),
+        "metrics:history" => metrics_history(state, p).await,
+        "logs:get" => logs_get(state, p).await,
+        "settings:get" => Ok(json!({"settings": state.settings.current()})),
+        "settings:update" => settings_update(state, io, p).await,
+        other => Err(ApiError::UnknownEvent(other.to_string())),
+    }
+}
+
+/// Pushed to each socket on connect so a page can draw itself without asking.
+pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
+    Ok(json!({
+        "models": state.db.list_models().await?,
+        "router": router_status(state),
+        "metrics": state.latest_metrics(),
+        "settings": state.settings.current(),
+        "serverTime": now_ms(),
+    }))
+}
+
+fn init_load(state: &AppState) -> Value {
+    let (path, source) = config_origin(state);
+    json!({"config": state.config.redacted(), "configPath": path, "source": source})
+}
+
+fn config_origin(state: &AppState) -> (Option<String>, &'static str) {
+    match &state.config_source {
+        ConfigSource::File(p) => (Some(p.display().to_string()), "file"),
+        ConfigSource::Defaults => (None, "defaults"),
+    }
+}
+
+fn init_validate(p: &Params) -> Result<Value, ApiError> {
+    let config = p.required_object("config")?;
+    Ok(match config_from_value(&Value::Object(config.clone())) {
+        Ok(valid) => json!({"valid": true, "errors": [], "args": router_args(&valid)}),
+        Err(issues) => json!({"valid": false, "errors": issues, "args": []}),
+    })
+}
+
+/// The native router process is not driven yet: `running` stays false until the supervisor lands.
+pub fn router_status(state: &AppState) -> Value {
+    let c = &state.config;
+    json!({
+        "port": c.router.port,
+        "host": c.router.host,
+        "modelsDir": c.models.directory,
+        "maxLoaded": c.models.max_loaded,
+        "contextSize": c.performance.context_size,
+        "autoStart": c.startup.auto_start,
+        "running": false,
+        "pid": null,
+        "url": null,
+        "uptimeMs": null,
+        "configPath": config_origin(state).0,
+    })
+}
+
+async fn metrics_history(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let since = p.opt_i64("since", 0, i64::MAX)?.unwrap_or(0);
+    let until = p.opt_i64("until", 0, i64::MAX)?.unwrap_or(i64::MAX);
+    if since > until {
+        return Err(ApiError::bad("since", "must not be after until"));
+    }
+    let limit = p.opt_i64("limit", 1, 10_000)?.unwrap_or(500);
+    Ok(json!({"samples": state.db.sample_history(since, until, limit).await?}))
+}
+
+async fn logs_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let query = LogQuery {
+        limit: p.opt_i64("limit", 1, 1_000)?.unwrap_or(100),
+        max_level: p.one_of("level", &crate::db::LOG_LEVELS)?.and_then(|l| crate::db::level_number(&l)),
+        source: p.opt_str("source", 128)?,
+        model: p.opt_str("model", 256)?,
+        before: p.opt_i64("before", 1, i64::MAX)?,
+        search: p.opt_str("search", 256)?,
+    };
+    let (logs, has_more) = state.db.query_logs(query).await?;
+    Ok(json!({"logs": logs, "hasMore": has_more}))
+}
+
+async fn settings_update(state: &AppState, io: &SocketIo, p: &Params) -> Result<Value, ApiError> {
+    let changes = p.required_object("settings")?;
+    let settings = state.settings.update(changes).await?;
+    tracing::info!(keys = ?changes.keys().collect::<Vec<_>>(), "settings updated");
+    let data = json!({"settings": settings});
+    super::broadcast(io, "settings:updated", data.clone()).await;
+    Ok(data)
+}

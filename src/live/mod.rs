@@ -1,0 +1,85 @@
+//! Socket.IO on `/llamaproxws`: handshake auth, snapshot on connect, one dispatcher for every event.
+
+pub mod envelope;
+mod handlers;
+mod incoming;
+pub mod payload;
+
+use crate::app::AppState;
+use incoming::Incoming;
+use payload::Params;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+
+pub const SOCKET_PATH: &str = "/llamaproxws";
+
+pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder().req_path(SOCKET_PATH).with_state(state).build_layer();
+    io.ns("/", on_connect.with(authorize));
+    (layer, io)
+}
+
+/// Emits a broadcast envelope to every connected client; a failed send is logged, never fatal.
+pub async fn broadcast(io: &SocketIo, event: &str, data: Value) {
+    if let Err(err) = io.emit(event, &envelope::broadcast(event, data)).await {
+        tracing::debug!(event, error = %err, "broadcast failed");
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unauthorized: {0}")]
+struct AuthError(&'static str);
+
+/// With `security.adminToken` set, the handshake must carry `auth: {token}` equal to it.
+async fn authorize(State(state): State<AppState>, TryData(auth): TryData<Value>) -> Result<(), AuthError> {
+    let Some(expected) = state.config.security.admin_token.as_deref() else {
+        return Ok(());
+    };
+    let given = auth.ok().and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
+    match given {
+        None => Err(AuthError("admin token required (auth: {token})")),
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(AuthError("wrong admin token")),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn on_connect(socket: SocketRef, State(state): State<AppState>) {
+    socket.on_fallback(on_event);
+    let snapshot = match handlers::snapshot(&state).await {
+        Ok(data) => data,
+        Err(err) => json!({"error": err.to_socket()}),
+    };
+    if let Err(err) = socket.emit("snapshot", &envelope::broadcast("snapshot", snapshot)) {
+        tracing::debug!(error = %err, "snapshot not delivered");
+    }
+}
+
+/// Every event lands here: answer through the ack when the client asked for one, else as `<event>:result`.
+async fn on_event(
+    socket: SocketRef,
+    io: SocketIo,
+    Event(event): Event,
+    incoming: Incoming,
+    ack: AckSender,
+    State(state): State<AppState>,
+) {
+    let params = Params::from_payload(incoming.payload);
+    let request_id = params.as_ref().ok().and_then(|p| p.request_id().cloned());
+    let result = match params {
+        _ if !handlers::EVENTS.contains(&event.as_str()) => Err(crate::error::ApiError::UnknownEvent(event.clone())),
+        Ok(p) => handlers::handle(&state, &io, &event, &p).await,
+        Err(err) => Err(err),
+    };
+    let reply = envelope::response(&event, &result, request_id.as_ref());
+    let sent = if incoming.wants_ack { ack.send(&reply) } else { socket.emit(format!("{event}:result"), &reply) };
+    if let Err(err) = sent {
+        tracing::debug!(event, error = %err, "reply not delivered");
+    }
+}

@@ -1,0 +1,107 @@
+//! Entry point: parse flags, load config, set up logging, run the app. Only this file picks exit codes:
+//! 2 for configuration problems, 1 for runtime failures.
+
+use clap::Parser;
+use llama_dashboard::app::{self, Startup};
+use llama_dashboard::cli::Cli;
+use llama_dashboard::config::{self, ConfigSource, LoadedConfig};
+use llama_dashboard::logs::{DbLogLayer, QUEUE};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let t = Instant::now();
+    let loaded = match config::load(&cli.overrides(), &|key| std::env::var(key).ok()) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("llama-dashboard: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check {
+        print_check(&loaded);
+        return ExitCode::SUCCESS;
+    }
+    let (log_tx, log_rx) = tokio::sync::mpsc::channel(QUEUE);
+    let log_dropped = Arc::default();
+    if let Err(err) = init_tracing(&loaded, DbLogLayer::new(log_tx, Arc::clone(&log_dropped))) {
+        eprintln!("llama-dashboard: {err}");
+        return ExitCode::from(2);
+    }
+    log_config_source(&loaded, t);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("llama-dashboard: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let startup = Startup { loaded, data_dir: cli.data_dir, log_rx, log_dropped };
+    let result = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        llama_dashboard::shutdown::on_signal(cancel.clone());
+        app::run(startup, cancel).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("llama-dashboard: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_check(loaded: &LoadedConfig) {
+    match &loaded.source {
+        ConfigSource::File(p) => println!("configuration OK: {}", p.display()),
+        ConfigSource::Defaults => println!("configuration OK: built-in defaults (no init file)"),
+    }
+    println!("llama-server {}", config::router_args(&loaded.config).join(" "));
+}
+
+/// Console always; SQLite and `logs:entry` through the DB layer; `logging.logFile` when set.
+/// `RUST_LOG` overrides `logging.level`.
+fn init_tracing(loaded: &LoadedConfig, db_layer: DbLogLayer) -> Result<(), String> {
+    let level = &loaded.config.logging.level;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("llama_dashboard={level},warn")));
+    let file_layer = match &loaded.config.logging.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("logging.logFile: cannot open {path}: {e}"))?;
+            Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::sync::Mutex::new(file)))
+        }
+        None => None,
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))
+        .with(file_layer)
+        .with(db_layer)
+        .try_init()
+        .map_err(|e| format!("cannot set up logging: {e}"))
+}
+
+fn log_config_source(loaded: &LoadedConfig, t: Instant) {
+    let elapsed_ms = t.elapsed().as_millis() as u64;
+    match &loaded.source {
+        ConfigSource::File(p) => {
+            tracing::info!(path = %p.display(), elapsed_ms, "configuration loaded")
+        }
+        ConfigSource::Defaults => tracing::warn!(
+            elapsed_ms,
+            "no {} in the working directory and no --config: running on built-in defaults",
+            config::DEFAULT_CONFIG_FILE
+        ),
+    }
+}
