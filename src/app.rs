@@ -96,14 +96,14 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let listener = bind(&config).await?;
     let (socket_layer, io) = crate::live::layer(state.clone());
     let _ = state.io.set(io.clone());
-    let app = router(state, socket_layer);
+    let app = router(state.clone(), socket_layer);
 
     let mut tasks = tokio::task::JoinSet::new();
     let task_cancel = cancel.child_token();
     tasks.spawn(
         SamplerTask {
             db: db.clone(),
-            io: io.clone(),
+            state: state.clone(),
             settings: settings.subscribe(),
             latest: latest_tx,
             data_dir: startup.data_dir,
@@ -114,14 +114,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     tasks.spawn(crate::retention::run(db.clone(), settings, task_cancel.clone()));
     let writer_cancel = CancellationToken::new();
     let writer = tokio::spawn(
-        LogWriter {
-            rx: startup.log_rx,
-            dropped: startup.log_dropped,
-            db,
-            io: io.clone(),
-            cancel: writer_cancel.clone(),
-        }
-        .run(),
+        LogWriter { rx: startup.log_rx, dropped: startup.log_dropped, db, state, cancel: writer_cancel.clone() }.run(),
     );
 
     if let Ok(addr) = listener.local_addr() {

@@ -6,7 +6,6 @@ use crate::config::{ConfigSource, config_from_value, router_args};
 use crate::db::{LogQuery, now_ms};
 use crate::error::ApiError;
 use serde_json::{Value, json};
-use socketioxide::SocketIo;
 
 /// Every request event this server answers.
 pub const EVENTS: [&str; 9] = [
@@ -21,7 +20,7 @@ pub const EVENTS: [&str; 9] = [
     "settings:update",
 ];
 
-pub async fn handle(state: &AppState, io: &SocketIo, event: &str, p: &Params) -> Result<Value, ApiError> {
+pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
     match event {
         "models:list" => Ok(json!({"models": state.refresh_models().await?})),
         "router:init:load" => Ok(init_load(state)),
@@ -31,7 +30,7 @@ pub async fn handle(state: &AppState, io: &SocketIo, event: &str, p: &Params) ->
         "metrics:history" => metrics_history(state, p).await,
         "logs:get" => logs_get(state, p).await,
         "settings:get" => Ok(json!({"settings": state.settings.current()})),
-        "settings:update" => settings_update(state, io, p).await,
+        "settings:update" => settings_update(state, p).await,
         other => Err(ApiError::UnknownEvent(other.to_string())),
     }
 }
@@ -108,11 +107,11 @@ async fn logs_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     Ok(json!({"logs": logs, "hasMore": has_more}))
 }
 
-async fn settings_update(state: &AppState, io: &SocketIo, p: &Params) -> Result<Value, ApiError> {
+async fn settings_update(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let changes = p.required_object("settings")?;
     let settings = state.settings.update(changes).await?;
     tracing::info!(keys = ?changes.keys().collect::<Vec<_>>(), "settings updated");
     let data = json!({"settings": settings});
-    super::broadcast(io, "settings:updated", data.clone()).await;
+    super::broadcast(state, "settings:updated", data.clone()).await;
     Ok(data)
 }

@@ -13,6 +13,7 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SendError, SocketError};
 
 pub const SOCKET_PATH: &str = "/llamaproxws";
 
@@ -22,11 +23,44 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     (layer, io)
 }
 
-/// Emits a broadcast envelope to every connected client; a failed send is logged, never fatal.
-pub async fn broadcast(io: &SocketIo, event: &str, data: Value) {
-    if let Err(err) = io.emit(event, &envelope::broadcast(event, data)).await {
-        tracing::debug!(event, error = %err, "broadcast failed");
+/// Marks a socket whose send buffer overflowed: it missed broadcasts and is owed a fresh snapshot.
+#[derive(Clone)]
+struct Lagging;
+
+/// Connected clients; zero once shutdown has closed the namespace.
+pub fn client_count(state: &AppState) -> usize {
+    state.io.get().and_then(|io| io.of("/")).map_or(0, |ns| ns.sockets().len())
+}
+
+/// Emits a broadcast envelope to every connected client, the sender of a request included.
+/// A client whose buffer was full gets a fresh `snapshot` before its next broadcast instead of a silent gap.
+pub async fn broadcast(state: &AppState, event: &str, data: Value) {
+    let Some(namespace) = state.io.get().and_then(|io| io.of("/")) else { return };
+    let message = envelope::broadcast(event, data);
+    let mut snapshot: Option<Value> = None;
+    for socket in namespace.sockets() {
+        if socket.extensions.get::<Lagging>().is_some() {
+            if snapshot.is_none() {
+                snapshot = Some(snapshot_message(state).await);
+            }
+            if socket.emit("snapshot", &snapshot).is_err() {
+                continue;
+            }
+            socket.extensions.remove::<Lagging>();
+        }
+        if let Err(SendError::Socket(SocketError::InternalChannelFull)) = socket.emit(event, &message) {
+            tracing::debug!(event, socket = %socket.id, "client fell behind; it will get a fresh snapshot");
+            socket.extensions.insert(Lagging);
+        }
     }
+}
+
+async fn snapshot_message(state: &AppState) -> Value {
+    let data = match handlers::snapshot(state).await {
+        Ok(data) => data,
+        Err(err) => json!({"error": err.to_socket()}),
+    };
+    envelope::broadcast("snapshot", data)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +86,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 async fn on_connect(socket: SocketRef, State(state): State<AppState>) {
     socket.on_fallback(on_event);
-    let snapshot = match handlers::snapshot(&state).await {
-        Ok(data) => data,
-        Err(err) => json!({"error": err.to_socket()}),
-    };
-    if let Err(err) = socket.emit("snapshot", &envelope::broadcast("snapshot", snapshot)) {
+    if let Err(err) = socket.emit("snapshot", &snapshot_message(&state).await) {
         tracing::debug!(error = %err, "snapshot not delivered");
     }
 }
@@ -64,7 +94,6 @@ async fn on_connect(socket: SocketRef, State(state): State<AppState>) {
 /// Every event lands here: answer through the ack when the client asked for one, else as `<event>:result`.
 async fn on_event(
     socket: SocketRef,
-    io: SocketIo,
     Event(event): Event,
     incoming: Incoming,
     ack: AckSender,
@@ -74,7 +103,7 @@ async fn on_event(
     let request_id = params.as_ref().ok().and_then(|p| p.request_id().cloned());
     let result = match params {
         _ if !handlers::EVENTS.contains(&event.as_str()) => Err(crate::error::ApiError::UnknownEvent(event.clone())),
-        Ok(p) => handlers::handle(&state, &io, &event, &p).await,
+        Ok(p) => handlers::handle(&state, &event, &p).await,
         Err(err) => Err(err),
     };
     let reply = envelope::response(&event, &result, request_id.as_ref());

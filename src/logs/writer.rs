@@ -1,7 +1,6 @@
 //! Stores queued log lines in batches and broadcasts each stored line as `logs:entry`.
 
 use crate::db::{Db, NewLog, now_ms};
-use socketioxide::SocketIo;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
@@ -13,7 +12,7 @@ pub struct LogWriter {
     pub rx: mpsc::Receiver<NewLog>,
     pub dropped: Arc<AtomicU64>,
     pub db: Db,
-    pub io: SocketIo,
+    pub state: crate::app::AppState,
     pub cancel: CancellationToken,
 }
 
@@ -51,7 +50,7 @@ impl LogWriter {
         match self.db.insert_logs(std::mem::take(batch)).await {
             Ok(rows) => {
                 for row in rows {
-                    crate::live::broadcast(&self.io, "logs:entry", serde_json::json!({ "entry": row })).await;
+                    crate::live::broadcast(&self.state, "logs:entry", serde_json::json!({ "entry": row })).await;
                 }
             }
             // Not logged through tracing: that would feed the failure back into this writer.

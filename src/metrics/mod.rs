@@ -9,7 +9,6 @@ use crate::settings::Settings;
 use gpu::GpuProbe;
 pub use sample::Sample;
 use sample::Sampler;
-use socketioxide::SocketIo;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -19,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 /// Everything the sampler task needs; built by `app`.
 pub struct SamplerTask {
     pub db: Db,
-    pub io: SocketIo,
+    pub state: crate::app::AppState,
     pub settings: watch::Receiver<Settings>,
     pub latest: watch::Sender<Option<Sample>>,
     pub data_dir: PathBuf,
@@ -73,7 +72,7 @@ impl SamplerTask {
         }
         let data = serde_json::json!({ "metrics": &sample });
         self.latest.send_replace(Some(sample));
-        crate::live::broadcast(&self.io, "metrics:update", data).await;
+        crate::live::broadcast(&self.state, "metrics:update", data).await;
     }
 
     /// Sleeps until the next tick; an interval change takes effect at once. `false` on shutdown.
