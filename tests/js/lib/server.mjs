@@ -51,7 +51,9 @@ export async function startServer(opts = {}) {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+        let timer;
+        await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10000); })]);
+        clearTimeout(timer);
         if (proc.exitCode === null) proc.kill("SIGKILL");
       }
       if (!keepData) rmSync(work, { recursive: true, force: true });

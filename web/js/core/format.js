@@ -1,0 +1,63 @@
+// Display formatters. Every formatter returns DASH for null, undefined or non-finite input.
+
+export const DASH = "—";
+
+const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** 1536 -> "1.5 KiB"; binary units, one decimal below 100. */
+export function formatBytes(bytes) {
+  if (!isNum(bytes)) return DASH;
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** "used / total", e.g. "3.2 GiB / 16.0 GiB". */
+export function formatUsage(used, total) {
+  if (!isNum(used) || !isNum(total)) return DASH;
+  return `${formatBytes(used)} / ${formatBytes(total)}`;
+}
+
+/** 12.345 -> "12.3 %". */
+export function formatPercent(value) {
+  return isNum(value) ? `${value.toFixed(1)} %` : DASH;
+}
+
+/** Share of total as a percentage, or null when total is not positive. */
+export function percentOf(used, total) {
+  return isNum(used) && isNum(total) && total > 0 ? (used / total) * 100 : null;
+}
+
+/** 3725 -> "1h 02m", 65 -> "1m 05s": the two most significant units. */
+export function formatDuration(seconds) {
+  if (!isNum(seconds)) return DASH;
+  const s = Math.max(0, Math.floor(seconds));
+  const parts = [
+    [Math.floor(s / 86400), "d"],
+    [Math.floor((s % 86400) / 3600), "h"],
+    [Math.floor((s % 3600) / 60), "m"],
+    [s % 60, "s"],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first < 0) return "0s";
+  return parts
+    .slice(first, first + 2)
+    .map(([n, unit], i) => `${i > 0 ? String(n).padStart(2, "0") : n}${unit}`)
+    .join(" ");
+}
+
+/** Epoch milliseconds -> local wall-clock time with seconds. */
+export function formatTime(ms) {
+  return isNum(ms) ? new Date(ms).toLocaleTimeString([], { hour12: false }) : DASH;
+}
+
+/** 0.5 -> "0.50". */
+export function formatNumber(value, digits = 2) {
+  return isNum(value) ? value.toFixed(digits) : DASH;
+}
