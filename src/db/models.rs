@@ -5,6 +5,7 @@ use crate::catalog::ModelFile;
 
 impl Db {
     /// Upserts the files found in the models directory and drops router-source rows whose file is gone.
+    /// Unchanged rows are not rewritten, so listing often costs no database writes.
     pub async fn sync_router_models(&self, files: Vec<ModelFile>) -> Result<(), DbError> {
         self.call(move |c| {
             let tx = c.transaction()?;
@@ -16,7 +17,9 @@ impl Db {
                     "INSERT INTO models (id, source, path, size_bytes, modified_at, created_at, updated_at)
                      VALUES (?1, 'router', ?2, ?3, ?4, ?5, ?5)
                      ON CONFLICT(id) DO UPDATE SET path = excluded.path, size_bytes = excluded.size_bytes,
-                       modified_at = excluded.modified_at, updated_at = excluded.updated_at",
+                       modified_at = excluded.modified_at, updated_at = excluded.updated_at
+                     WHERE path IS NOT excluded.path OR size_bytes IS NOT excluded.size_bytes
+                       OR modified_at IS NOT excluded.modified_at",
                     rusqlite::params![f.id, f.path.to_string_lossy(), f.size_bytes as i64, f.modified_at, now],
                 )?;
                 tx.execute("INSERT OR IGNORE INTO seen (id) VALUES (?1)", [&f.id])?;
