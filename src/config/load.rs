@@ -1,7 +1,7 @@
 //! Where the effective config comes from. Precedence: CLI > env > file > defaults.
 
 use super::schema::Config;
-use super::validate::{ConfigIssue, parse_sections, validate};
+use super::validate::{ConfigIssue, parse_sections_lenient, with_range_issues};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -49,25 +49,26 @@ pub struct LoadedConfig {
     pub source: ConfigSource,
 }
 
-/// Loads file (or defaults), applies `env` then CLI, validates the result.
+/// Loads file (or defaults), applies `env` then CLI, validates the result, listing every problem.
 pub fn load(cli: &CliOverrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadedConfig, ConfigError> {
-    let (mut config, source) = match file_to_load(cli)? {
-        Some(path) => (read_file(&path)?, ConfigSource::File(path)),
-        None => (Config::default(), ConfigSource::Defaults),
+    let path = file_to_load(cli)?;
+    let (mut config, mut issues) = match &path {
+        Some(path) => parse_sections_lenient(&read_json(path)?),
+        None => (Config::default(), Vec::new()),
     };
-    let origin = match &source {
-        ConfigSource::File(p) => Some(p.clone()),
-        ConfigSource::Defaults => None,
-    };
-    let mut issues = super::env::apply(&mut config, env);
+    issues.extend(super::env::apply(&mut config, env));
     if let Some(host) = &cli.host {
         config.server.host = host.clone();
     }
     if let Some(port) = cli.port {
         config.server.port = port;
     }
-    issues.extend(validate(&config));
-    if issues.is_empty() { Ok(LoadedConfig { config, source }) } else { Err(ConfigError::Invalid { origin, issues }) }
+    let issues = with_range_issues(&config, issues);
+    if !issues.is_empty() {
+        return Err(ConfigError::Invalid { origin: path, issues });
+    }
+    let source = path.map_or(ConfigSource::Defaults, ConfigSource::File);
+    Ok(LoadedConfig { config, source })
 }
 
 fn file_to_load(cli: &CliOverrides) -> Result<Option<PathBuf>, ConfigError> {
@@ -81,16 +82,14 @@ fn file_to_load(cli: &CliOverrides) -> Result<Option<PathBuf>, ConfigError> {
     }
 }
 
-/// Reads and structurally parses a file; range rules run after overrides in [`load`].
-pub fn read_file(path: &Path) -> Result<Config, ConfigError> {
+fn read_json(path: &Path) -> Result<serde_json::Value, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
+    serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
         path: path.into(),
         message: strip_position(&e.to_string()),
         line: e.line(),
         column: e.column(),
-    })?;
-    parse_sections(&value).map_err(|issues| ConfigError::Invalid { origin: Some(path.into()), issues })
+    })
 }
 
 fn strip_position(message: &str) -> String {

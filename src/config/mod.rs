@@ -8,7 +8,7 @@ mod validate;
 
 pub use argv::router_args;
 pub use env::ENV_OVERRIDES;
-pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, load, read_file};
+pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, load};
 pub use schema::*;
 pub use validate::{ConfigIssue, LOG_LEVELS, config_from_value, validate};
 

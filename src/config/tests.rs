@@ -123,6 +123,20 @@ fn every_env_override_applies_and_bad_values_name_the_variable() {
 }
 
 #[test]
+fn a_file_mixing_structural_and_range_problems_lists_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        &dir,
+        r#"{"router": {"prot": 1}, "performance": {"contextSize": 64}, "metrics": {"retentionDays": 0}}"#,
+    );
+    let cli = CliOverrides { config: Some(path), ..Default::default() };
+    let err = load(&cli, &|_| None).unwrap_err().to_string();
+    for expected in ["router.prot: unknown key", "performance.contextSize: must be >= 128", "metrics.retentionDays"] {
+        assert!(err.contains(expected), "missing {expected}: {err}");
+    }
+}
+
+#[test]
 fn malformed_json_reports_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(&dir, "{\n  \"server\": {\n    \"port\": 3000,\n  }\n}");

@@ -29,25 +29,26 @@ impl std::fmt::Display for ConfigIssue {
 
 /// Parses and validates; `Err` carries every issue found.
 pub fn config_from_value(value: &Value) -> Result<Config, Vec<ConfigIssue>> {
-    let (config, mut issues) = parse_sections_lenient(value);
-    let broken: Vec<String> = issues.iter().map(|i| section_of(&i.path).to_string()).collect();
-    // Range rules over sections that failed to parse would only report their defaults.
-    issues.extend(validate(&config).into_iter().filter(|i| !broken.iter().any(|b| b == section_of(&i.path))));
+    let (config, structural) = parse_sections_lenient(value);
+    let issues = with_range_issues(&config, structural);
     if issues.is_empty() { Ok(config) } else { Err(issues) }
+}
+
+/// Adds the range problems to the structural ones, skipping sections that failed to parse:
+/// there the checks would only see defaults.
+pub fn with_range_issues(config: &Config, mut issues: Vec<ConfigIssue>) -> Vec<ConfigIssue> {
+    let broken: Vec<String> = issues.iter().map(|i| section_of(&i.path).to_string()).collect();
+    issues.extend(validate(config).into_iter().filter(|i| !broken.iter().any(|b| b == section_of(&i.path))));
+    issues
 }
 
 fn section_of(path: &str) -> &str {
     path.split(['.', '[']).next().unwrap_or(path)
 }
 
-/// Structure only: unknown keys and wrong types, each section on its own.
-pub fn parse_sections(value: &Value) -> Result<Config, Vec<ConfigIssue>> {
-    let (config, issues) = parse_sections_lenient(value);
-    if issues.is_empty() { Ok(config) } else { Err(issues) }
-}
-
-/// The sections that parsed, defaults for the rest, and the problems found.
-fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
+/// Structure only (unknown keys, wrong types), each section on its own:
+/// the sections that parsed, defaults for the rest, and the problems found.
+pub fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
     let Some(map) = value.as_object() else {
         return (Config::default(), vec![ConfigIssue::new("(root)", "must be a JSON object")]);
     };

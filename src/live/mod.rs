@@ -19,7 +19,7 @@ pub const SOCKET_PATH: &str = "/llamaproxws";
 
 pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder().req_path(SOCKET_PATH).with_state(state).build_layer();
-    io.ns("/", on_connect.with(authorize));
+    io.ns("/", on_connect.with(prepare));
     (layer, io)
 }
 
@@ -67,12 +67,25 @@ async fn snapshot_message(state: &AppState) -> Value {
 #[error("unauthorized: {0}")]
 struct AuthError(&'static str);
 
+/// Runs before the socket joins: checks the admin token, then prepares the snapshot so that
+/// it is the first thing the client receives, ahead of any reply.
+async fn prepare(
+    socket: SocketRef,
+    State(state): State<AppState>,
+    TryData(auth): TryData<Value>,
+) -> Result<(), AuthError> {
+    authorize(&state, auth.ok())?;
+    socket.extensions.insert(PendingSnapshot(snapshot_message(&state).await));
+    Ok(())
+}
+
+#[derive(Clone)]
+struct PendingSnapshot(Value);
+
 /// With `security.adminToken` set, the handshake must carry `auth: {token}` equal to it.
-async fn authorize(State(state): State<AppState>, TryData(auth): TryData<Value>) -> Result<(), AuthError> {
-    let Some(expected) = state.config.security.admin_token.as_deref() else {
-        return Ok(());
-    };
-    let given = auth.ok().and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
+fn authorize(state: &AppState, auth: Option<Value>) -> Result<(), AuthError> {
+    let Some(expected) = state.config.security.admin_token.as_deref() else { return Ok(()) };
+    let given = auth.and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
     match given {
         None => Err(AuthError("admin token required (auth: {token})")),
         Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
@@ -84,11 +97,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn on_connect(socket: SocketRef, State(state): State<AppState>) {
-    socket.on_fallback(on_event);
-    if let Err(err) = socket.emit("snapshot", &snapshot_message(&state).await) {
+async fn on_connect(socket: SocketRef) {
+    if let Some(PendingSnapshot(snapshot)) = socket.extensions.remove::<PendingSnapshot>()
+        && let Err(err) = socket.emit("snapshot", &snapshot)
+    {
         tracing::debug!(error = %err, "snapshot not delivered");
     }
+    socket.on_fallback(on_event);
 }
 
 /// Every event lands here: answer through the ack when the client asked for one, else as `<event>:result`.

@@ -2,7 +2,7 @@
 import { writeFileSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runToExit } from "./dashboard.mjs";
+import { runToExit } from "./server.mjs";
 
 const escape = (s) => String(s).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 

@@ -31,7 +31,7 @@ export async function startServer(opts = {}) {
   const proc = spawn(binary, args, { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20s:\n${output}`)), 20000);
+    const timer = setTimeout(() => { proc.kill("SIGKILL"); reject(new Error(`server did not start in 20s:\n${output}`)); }, 20000);
     const onData = (chunk) => {
       output += chunk.toString();
       const m = output.match(/llama-dashboard listening on (http:\/\/[^\s]+)/);
@@ -48,13 +48,13 @@ export async function startServer(opts = {}) {
     url, port, proc, dataDir, work,
     output: () => output,
     async stop({ keepData = false } = {}) {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
         let timer;
-        await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10000); })]);
+        const done = await Promise.race([exited.then(() => true), new Promise((r) => { timer = setTimeout(() => r(false), 10000); })]);
         clearTimeout(timer);
-        if (proc.exitCode === null) proc.kill("SIGKILL");
+        if (!done) { proc.kill("SIGKILL"); await exited; }
       }
       if (!keepData) rmSync(work, { recursive: true, force: true });
     },

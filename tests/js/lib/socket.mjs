@@ -5,7 +5,7 @@ import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
-import { repoRoot } from "./dashboard.mjs";
+import { repoRoot } from "./server.mjs";
 
 export const SOCKET_PATH = "/llamaproxws";
 
@@ -31,7 +31,9 @@ export function connect(url, { auth, transports = ["websocket"], timeoutMs = 500
     const timer = setTimeout(() => { socket.close(); reject(new Error(`socket did not connect to ${url} in ${timeoutMs}ms`)); }, timeoutMs);
     socket.once("connect", () => {
       clearTimeout(timer);
-      resolve({ socket, snapshot: withTimeout(snapshot, timeoutMs, "no snapshot on connect"), received, close: () => socket.close() });
+      const snap = withTimeout(snapshot, timeoutMs, "no snapshot on connect");
+      snap.catch(() => {}); // only a failure for tests that await it
+      resolve({ socket, snapshot: snap, received, close: () => socket.close() });
     });
     socket.once("connect_error", (err) => { clearTimeout(timer); socket.close(); reject(err); });
   });
@@ -51,7 +53,7 @@ export function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timeout after ${ms}ms: ${what}`)), ms); }),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timeout after ${ms}ms: ${what}`)), ms); timer.unref?.(); }),
   ]);
 }
 
