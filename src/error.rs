@@ -78,3 +78,15 @@ impl IntoResponse for ApiError {
         (self.status(), axum::Json(body)).into_response()
     }
 }
+
+/// How a JSON value's type reads in an error message ("a string", "an object").
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

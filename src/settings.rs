@@ -3,8 +3,7 @@
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
-use crate::error::ApiError;
-use crate::live::payload::kind;
+use crate::error::{ApiError, json_kind as kind};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::watch;

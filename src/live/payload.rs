@@ -1,6 +1,6 @@
 //! Reading request payloads: every accessor names the field it rejects.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, json_kind as kind};
 use serde_json::{Map, Value};
 
 /// A request payload: a JSON object (a missing or `null` payload reads as `{}`).
@@ -63,16 +63,5 @@ impl Params {
             Some(Value::Object(map)) => Ok(map),
             Some(other) => Err(ApiError::bad(field, format!("must be an object, got {}", kind(other)))),
         }
-    }
-}
-
-pub fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
