@@ -40,9 +40,10 @@ pub struct Db {
     path: PathBuf,
 }
 
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+/// Per-connection settings. WAL is a property of the file, set once in [`Db::open`] before the pool
+/// exists: pooled connections opening in parallel would otherwise race to switch it ("database is locked").
+const PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
 PRAGMA synchronous = NORMAL;
-PRAGMA busy_timeout = 5000;
 PRAGMA foreign_keys = ON;";
 
 impl Db {
@@ -50,9 +51,13 @@ impl Db {
     pub fn open(data_dir: &Path) -> Result<Self, DbError> {
         std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir { path: data_dir.into(), source })?;
         let path = data_dir.join(DB_FILE);
+        let mut first = rusqlite::Connection::open(&path)?;
+        first.execute_batch(PRAGMAS)?;
+        first.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
+        migrate::run(&mut first)?;
+        drop(first);
         let manager = SqliteConnectionManager::file(&path).with_init(|c| c.execute_batch(PRAGMAS));
         let pool = Pool::builder().max_size(4).build(manager)?;
-        migrate::run(&mut *pool.get()?)?;
         Ok(Self { pool, path })
     }
 
