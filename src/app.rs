@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::logs::LogWriter;
 use crate::metrics::{Sample, SamplerTask};
 use crate::settings::SettingsStore;
+use crate::supervisor::RouterHandle;
 use axum::Router;
 use axum::routing::get;
 use serde_json::Value;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub settings: SettingsStore,
     pub started: Instant,
     pub io: Arc<OnceLock<SocketIo>>,
+    pub router: RouterHandle,
     latest: watch::Receiver<Option<Sample>>,
 }
 
@@ -83,7 +85,10 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let config = Arc::new(startup.loaded.config);
     let settings = SettingsStore::load(db.clone(), &config).await?;
     let (latest_tx, latest_rx) = watch::channel(None);
+    let task_cancel = cancel.child_token();
+    let (router, router_task) = crate::supervisor::spawn(config.clone(), task_cancel.clone());
     let state = AppState {
+        router,
         config: config.clone(),
         config_source: startup.loaded.source,
         db: db.clone(),
@@ -96,10 +101,11 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let listener = bind(&config).await?;
     let (socket_layer, io) = crate::live::layer(state.clone());
     let _ = state.io.set(io.clone());
-    let app = router(state.clone(), socket_layer);
+    let app = http_router(state.clone(), socket_layer);
 
     let mut tasks = tokio::task::JoinSet::new();
-    let task_cancel = cancel.child_token();
+    tasks.spawn(crate::boot::announce_router_status(state.clone(), task_cancel.clone()));
+    tasks.spawn(crate::boot::start_router(state.clone()));
     tasks.spawn(
         SamplerTask {
             db: db.clone(),
@@ -124,13 +130,14 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let served = serve(listener, app, io, cancel).await;
     task_cancel.cancel();
     while tasks.join_next().await.is_some() {}
+    let _ = router_task.await;
     tracing::info!("stopped");
     writer_cancel.cancel();
     let _ = writer.await;
     served
 }
 
-fn router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer) -> Router {
+fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer) -> Router {
     let cors = crate::cors::layer(&state.config.security.cors_origins);
     Router::new()
         .route("/health", get(crate::http::health))

@@ -16,6 +16,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("unknown event '{0}'")]
     UnknownEvent(String),
+    /// The llama-server router could not do what was asked (not found, port taken, failed to start).
+    #[error("{0}")]
+    Router(String),
     /// Storage or I/O failure; details are logged, the client gets a short message.
     #[error("{0}")]
     Internal(String),
@@ -32,6 +35,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::UnknownEvent(_) => "UNKNOWN_EVENT",
+            Self::Router(_) => "ROUTER_ERROR",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -50,6 +54,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::UnknownEvent(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Router(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,7 +64,7 @@ impl ApiError {
             Self::BadRequest { .. } => "invalid_request_error",
             Self::NotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) => "authentication_error",
-            Self::Internal(_) => "server_error",
+            Self::Router(_) | Self::Internal(_) => "server_error",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod boot;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -15,3 +16,4 @@ pub mod metrics;
 pub mod retention;
 pub mod settings;
 pub mod shutdown;
+pub mod supervisor;

@@ -8,11 +8,15 @@ use crate::error::ApiError;
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 9] = [
+pub const EVENTS: [&str; 13] = [
     "models:list",
     "router:init:load",
     "router:init:validate",
     "router:init:status",
+    "router:status",
+    "router:start",
+    "router:stop",
+    "router:restart",
     "metrics:get",
     "metrics:history",
     "logs:get",
@@ -25,7 +29,10 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:list" => Ok(json!({"models": state.refresh_models().await?})),
         "router:init:load" => Ok(init_load(state)),
         "router:init:validate" => init_validate(p),
-        "router:init:status" => Ok(router_status(state)),
+        "router:init:status" | "router:status" => Ok(router_status(state)),
+        "router:start" => router_control(state, RouterAction::Start).await,
+        "router:stop" => router_control(state, RouterAction::Stop).await,
+        "router:restart" => router_control(state, RouterAction::Restart).await,
         "metrics:get" => Ok(json!({"metrics": state.latest_metrics()})),
         "metrics:history" => metrics_history(state, p).await,
         "logs:get" => logs_get(state, p).await,
@@ -66,9 +73,10 @@ fn init_validate(p: &Params) -> Result<Value, ApiError> {
     })
 }
 
-/// The native router process is not driven yet: `running` stays false until the supervisor lands.
+/// The init settings plus the live state of the router process.
 pub fn router_status(state: &AppState) -> Value {
     let c = &state.config;
+    let live = state.router.status();
     json!({
         "port": c.router.port,
         "host": c.router.host,
@@ -76,10 +84,15 @@ pub fn router_status(state: &AppState) -> Value {
         "maxLoaded": c.models.max_loaded,
         "contextSize": c.performance.context_size,
         "autoStart": c.startup.auto_start,
-        "running": false,
-        "pid": null,
-        "url": null,
-        "uptimeMs": null,
+        "running": live.running(),
+        "state": live.state,
+        "pid": live.pid,
+        "url": live.url,
+        "uptimeMs": live.started_at.map(|t| (now_ms() - t).max(0)),
+        "exitCode": live.exit_code,
+        "error": live.error,
+        "lastLines": live.last_lines,
+        "restarts": live.restarts,
         "configPath": config_origin(state).0,
     })
 }
@@ -114,4 +127,21 @@ async fn settings_update(state: &AppState, p: &Params) -> Result<Value, ApiError
     let data = json!({"settings": settings});
     super::broadcast(state, "settings:updated", data.clone()).await;
     Ok(data)
+}
+
+enum RouterAction {
+    Start,
+    Stop,
+    Restart,
+}
+
+/// Start / stop / restart and wait for the outcome; a failure is a `ROUTER_ERROR` carrying the reason.
+async fn router_control(state: &AppState, action: RouterAction) -> Result<Value, ApiError> {
+    let result = match action {
+        RouterAction::Start => state.router.start().await,
+        RouterAction::Stop => state.router.stop().await,
+        RouterAction::Restart => state.router.restart().await,
+    };
+    result.map_err(|err| ApiError::Router(err.to_string()))?;
+    Ok(router_status(state))
 }

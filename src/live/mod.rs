@@ -1,7 +1,7 @@
 //! Socket.IO on `/llamaproxws`: handshake auth, snapshot on connect, one dispatcher for every event.
 
 pub mod envelope;
-mod handlers;
+pub mod handlers;
 mod incoming;
 pub mod payload;
 

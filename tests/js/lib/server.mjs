@@ -27,7 +27,9 @@ export async function startServer(opts = {}) {
     args.push("--config", cfgPath);
   }
   args.push(...(opts.args || []));
-  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || "info", ...(opts.env || {}) };
+  // No llama-server unless a test asks for one (opts.env.LLAMA_SERVER_BIN): the default autoStart then fails fast.
+  const noRouter = { LLAMA_SERVER_BIN: "", LLAMA_DASHBOARD_CACHE: path.join(work, "no-cache") };
+  const env = { ...process.env, ...noRouter, RUST_LOG: process.env.RUST_LOG || "info", ...(opts.env || {}) };
   const proc = spawn(binary, args, { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const url = await new Promise((resolve, reject) => {

@@ -1,0 +1,54 @@
+//! The boot flow of the init-file guide after the server is up: start the router when
+//! `startup.autoStart`, wait for it, preload `models.preloadModels`. Each step is logged with its duration.
+
+use crate::app::AppState;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+pub async fn start_router(state: AppState) {
+    let config = &state.config;
+    if !config.router.enabled || !config.startup.auto_start {
+        tracing::info!("router not started at boot (router.enabled / startup.autoStart is false)");
+        return;
+    }
+    let t = Instant::now();
+    match state.router.start().await {
+        Ok(status) => {
+            tracing::info!(elapsed_ms = t.elapsed().as_millis() as u64, url = ?status.url, "router started");
+            preload(&state).await;
+        }
+        Err(err) => tracing::error!(error = %err, "router did not start; the dashboard keeps running"),
+    }
+}
+
+async fn preload(state: &AppState) {
+    let Some(url) = state.router.status().url else { return };
+    let client = match reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build() {
+        Ok(c) => c,
+        Err(err) => return tracing::warn!(error = %err, "cannot preload models"),
+    };
+    for id in &state.config.models.preload_models {
+        let t = Instant::now();
+        let sent = client.post(format!("{url}/models/load")).json(&serde_json::json!({"model": id})).send().await;
+        match sent {
+            Ok(resp) if resp.status().is_success() => {
+                tracing::info!(model = %id, elapsed_ms = t.elapsed().as_millis() as u64, "preload requested")
+            }
+            Ok(resp) => tracing::warn!(model = %id, status = resp.status().as_u16(), "preload refused by the router"),
+            Err(err) => tracing::warn!(model = %id, error = %err, "preload failed"),
+        }
+    }
+}
+
+/// Broadcasts `router:status` whenever the router's state changes.
+pub async fn announce_router_status(state: AppState, cancel: CancellationToken) {
+    let mut status = state.router.subscribe();
+    loop {
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            _ = cancel.cancelled() => return,
+        }
+        let data = crate::live::handlers::router_status(&state);
+        crate::live::broadcast(&state, "router:status", data).await;
+    }
+}

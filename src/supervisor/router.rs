@@ -1,0 +1,289 @@
+//! The actor that owns the native llama-server router process. Callers hold a [`RouterHandle`];
+//! only this task touches the child, so start/stop/crash handling never race.
+
+use super::child::{self, RunningChild};
+use super::status::{RouterState, RouterStatus};
+use crate::config::{Config, router_args};
+use crate::db::now_ms;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const HEALTH_POLL: Duration = Duration::from_millis(100);
+/// Crash restarts back off 1 s, 2 s, 4 s ... up to this.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SupervisorError {
+    #[error("llama-server not found: set router.serverPath, LLAMA_SERVER_BIN, or put llama-server on PATH")]
+    BinaryNotFound,
+    #[error("router.port {0} is already in use; stop what holds it or change router.port")]
+    PortInUse(u16),
+    #[error("llama-server failed to start: {0}")]
+    StartFailed(String),
+    #[error("the router supervisor is not running")]
+    Gone,
+}
+
+enum Command {
+    Start(oneshot::Sender<Result<RouterStatus, SupervisorError>>),
+    Stop(oneshot::Sender<RouterStatus>),
+}
+
+/// Cheap to clone; every call goes through the actor.
+#[derive(Clone)]
+pub struct RouterHandle {
+    tx: mpsc::Sender<Command>,
+    status: watch::Receiver<RouterStatus>,
+}
+
+impl RouterHandle {
+    pub fn status(&self) -> RouterStatus {
+        self.status.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<RouterStatus> {
+        self.status.clone()
+    }
+
+    /// Starts (with the startup retry policy) and waits until it answers or fails.
+    pub async fn start(&self) -> Result<RouterStatus, SupervisorError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Start(tx)).await.map_err(|_| SupervisorError::Gone)?;
+        rx.await.map_err(|_| SupervisorError::Gone)?
+    }
+
+    pub async fn stop(&self) -> Result<RouterStatus, SupervisorError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Stop(tx)).await.map_err(|_| SupervisorError::Gone)?;
+        rx.await.map_err(|_| SupervisorError::Gone)
+    }
+
+    pub async fn restart(&self) -> Result<RouterStatus, SupervisorError> {
+        self.stop().await?;
+        self.start().await
+    }
+}
+
+/// Spawns the actor; it stops the child when `cancel` fires and then ends.
+pub fn spawn(config: Arc<Config>, cancel: CancellationToken) -> (RouterHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(16);
+    let (status_tx, status_rx) = watch::channel(RouterStatus::stopped());
+    let actor = Actor { config, rx, status: status_tx, child: None, restart_at: None, cancel };
+    (RouterHandle { tx, status: status_rx }, tokio::spawn(actor.run()))
+}
+
+struct Actor {
+    config: Arc<Config>,
+    rx: mpsc::Receiver<Command>,
+    status: watch::Sender<RouterStatus>,
+    child: Option<RunningChild>,
+    restart_at: Option<Instant>,
+    cancel: CancellationToken,
+}
+
+impl Actor {
+    async fn run(mut self) {
+        loop {
+            let restart_at = self.restart_at;
+            tokio::select! {
+                cmd = self.rx.recv() => match cmd {
+                    Some(Command::Start(reply)) => { let _ = reply.send(self.start_with_retries().await); }
+                    Some(Command::Stop(reply)) => { self.stop().await; let _ = reply.send(self.status.borrow().clone()); }
+                    None => break,
+                },
+                code = wait_exit(&mut self.child) => self.on_crash(code),
+                _ = sleep_until(restart_at.unwrap_or_else(far_future)), if restart_at.is_some() => {
+                    self.restart_at = None;
+                    if let Err(err) = self.start_once().await {
+                        tracing::warn!(error = %err, "router restart failed");
+                        self.schedule_restart();
+                    }
+                }
+                _ = self.cancel.cancelled() => break,
+            }
+        }
+        self.stop().await;
+    }
+
+    async fn start_with_retries(&mut self) -> Result<RouterStatus, SupervisorError> {
+        self.restart_at = None;
+        if self.child.is_some() {
+            return Ok(self.status.borrow().clone());
+        }
+        let s = self.config.startup.clone();
+        let mut result = self.start_once().await;
+        for attempt in 1..=s.retry_attempts {
+            match &result {
+                Err(SupervisorError::StartFailed(_)) => {}
+                _ => break,
+            }
+            tracing::warn!(attempt, "router start failed; retrying in {} ms", s.retry_delay);
+            sleep(Duration::from_millis(s.retry_delay as u64)).await;
+            result = self.start_once().await;
+        }
+        result.map(|_| self.status.borrow().clone())
+    }
+
+    async fn start_once(&mut self) -> Result<(), SupervisorError> {
+        let started = std::time::Instant::now();
+        let binary = resolve_binary(&self.config).ok_or(SupervisorError::BinaryNotFound);
+        let outcome = match binary {
+            Ok(binary) => self.launch(&binary).await,
+            Err(err) => Err(err),
+        };
+        match &outcome {
+            Ok(()) => tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "router ready"),
+            Err(err) => self.publish_failure(RouterState::Failed, err.to_string(), None, Vec::new()),
+        }
+        outcome
+    }
+
+    async fn launch(&mut self, binary: &std::path::Path) -> Result<(), SupervisorError> {
+        let (host, port) = (self.config.router.host.clone(), self.config.router.port);
+        if std::net::TcpListener::bind((host.as_str(), port)).is_err() {
+            return Err(SupervisorError::PortInUse(port));
+        }
+        let args = router_args(&self.config);
+        tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
+        let mut running = child::spawn(binary, &args).map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
+        self.status.send_modify(|s| {
+            s.state = RouterState::Starting;
+            s.pid = Some(running.pid);
+            s.error = None;
+        });
+        let url = format!("http://{host}:{port}");
+        let deadline = Duration::from_millis(self.config.startup.timeout as u64);
+        match wait_ready(&mut running, &url, deadline).await {
+            Ok(()) => {
+                self.status.send_modify(|s| {
+                    s.state = RouterState::Running;
+                    s.url = Some(url);
+                    s.started_at = Some(now_ms());
+                    s.exit_code = None;
+                    s.last_lines.clear();
+                });
+                self.child = Some(running);
+                Ok(())
+            }
+            Err(reason) => {
+                let code = child::stop(&mut running, STOP_GRACE).await;
+                let lines = running.tail.lines();
+                self.publish_failure(RouterState::Failed, reason.clone(), code, lines);
+                Err(SupervisorError::StartFailed(reason))
+            }
+        }
+    }
+
+    async fn stop(&mut self) {
+        self.restart_at = None;
+        let Some(mut running) = self.child.take() else { return };
+        self.status.send_modify(|s| s.state = RouterState::Stopping);
+        let code = child::stop(&mut running, STOP_GRACE).await;
+        tracing::info!(exit_code = ?code, "router stopped");
+        self.status.send_modify(|s| {
+            *s = RouterStatus { exit_code: code, restarts: s.restarts, ..RouterStatus::stopped() };
+        });
+    }
+
+    fn on_crash(&mut self, code: Option<i32>) {
+        let lines = self.child.take().map(|c| c.tail.lines()).unwrap_or_default();
+        let reason =
+            format!("llama-server exited unexpectedly (exit code {})", code.map_or("none".into(), |c| c.to_string()));
+        tracing::error!(exit_code = ?code, last_line = lines.last().map(String::as_str).unwrap_or(""), "{reason}");
+        self.publish_failure(RouterState::Crashed, reason, code, lines);
+        self.schedule_restart();
+    }
+
+    fn schedule_restart(&mut self) {
+        let restarts = self.status.borrow().restarts;
+        if restarts >= self.config.startup.retry_attempts.max(0) as u32 {
+            tracing::error!(restarts, "router keeps failing; not restarting again (use router:start)");
+            self.status.send_modify(|s| s.state = RouterState::Failed);
+            return;
+        }
+        let backoff = Duration::from_secs(1 << restarts.min(5)).min(MAX_BACKOFF);
+        tracing::warn!(in_ms = backoff.as_millis() as u64, "restarting the router");
+        self.status.send_modify(|s| s.restarts += 1);
+        self.restart_at = Some(Instant::now() + backoff);
+    }
+
+    fn publish_failure(&self, state: RouterState, error: String, code: Option<i32>, lines: Vec<String>) {
+        self.status.send_modify(|s| {
+            s.state = state;
+            s.pid = None;
+            s.url = None;
+            s.started_at = None;
+            s.exit_code = code;
+            s.error = Some(error);
+            s.last_lines = lines;
+        });
+    }
+}
+
+/// Resolves when the running child exits; pending forever when there is none.
+async fn wait_exit(child: &mut Option<RunningChild>) -> Option<i32> {
+    match child {
+        Some(running) => running.child.wait().await.ok().and_then(|s| s.code()),
+        None => std::future::pending().await,
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+/// Polls `/health` until 200; fails on deadline or when the child exits first.
+async fn wait_ready(running: &mut RunningChild, url: &str, deadline: Duration) -> Result<(), String> {
+    let client =
+        reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().map_err(|e| e.to_string())?;
+    let health = format!("{url}/health");
+    let poll = async {
+        loop {
+            if let Ok(resp) = client.get(&health).send().await
+                && resp.status().is_success()
+            {
+                return;
+            }
+            sleep(HEALTH_POLL).await;
+        }
+    };
+    tokio::select! {
+        _ = poll => Ok(()),
+        status = running.child.wait() => Err(format!(
+            "llama-server exited during startup (exit code {})",
+            status.ok().and_then(|s| s.code()).map_or("none".into(), |c| c.to_string())
+        )),
+        _ = sleep(deadline) => Err(format!("llama-server did not answer {health} within {} ms (startup.timeout)", deadline.as_millis())),
+    }
+}
+
+/// `router.serverPath`, then `$LLAMA_SERVER_BIN`, then `llama-server` on PATH, then the setup script's cache.
+fn resolve_binary(config: &Config) -> Option<PathBuf> {
+    let configured = config.router.server_path.as_ref().map(PathBuf::from);
+    let from_env = std::env::var_os("LLAMA_SERVER_BIN").map(PathBuf::from);
+    configured
+        .into_iter()
+        .chain(from_env)
+        .chain(child::which("llama-server"))
+        .chain(cached_binary())
+        .find(|p| p.is_file())
+}
+
+fn cached_binary() -> Option<PathBuf> {
+    let cache = std::env::var_os("LLAMA_DASHBOARD_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/llama-dashboard")))?;
+    let mut found: Vec<PathBuf> = std::fs::read_dir(cache)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin/llama-server")))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found.pop()
+}

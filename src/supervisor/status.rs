@@ -1,0 +1,52 @@
+//! The router's observable state, published on a watch channel and broadcast as `router:status`.
+
+use serde::Serialize;
+
+/// Transitions (owned by the actor in `router.rs`):
+/// Stopped -> Starting (start) -> Running (health answered) | Failed (deadline, early exit, no binary, port taken)
+/// Running -> Stopping (stop) -> Stopped;  Running -> Crashed (unexpected exit) -> Starting (backoff restart)
+/// Crashed -> Failed once the restart budget is spent; Failed -> Starting on an explicit start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterState {
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+    Crashed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouterStatus {
+    pub state: RouterState,
+    pub pid: Option<u32>,
+    pub url: Option<String>,
+    /// Milliseconds since the epoch when it became ready.
+    pub started_at: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+    /// The child's last output lines when it failed or crashed.
+    pub last_lines: Vec<String>,
+    pub restarts: u32,
+}
+
+impl RouterStatus {
+    pub fn stopped() -> Self {
+        Self {
+            state: RouterState::Stopped,
+            pid: None,
+            url: None,
+            started_at: None,
+            exit_code: None,
+            error: None,
+            last_lines: Vec::new(),
+            restarts: 0,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.state == RouterState::Running
+    }
+}
