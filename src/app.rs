@@ -3,6 +3,7 @@
 use crate::config::{Config, ConfigSource, LoadedConfig};
 use crate::db::{Db, DbError, NewLog};
 use crate::error::ApiError;
+use crate::lifecycle::LiveModels;
 use crate::logs::LogWriter;
 use crate::metrics::{Sample, SamplerTask};
 use crate::settings::SettingsStore;
@@ -31,6 +32,8 @@ pub enum AppError {
     PortInUse { host: String, port: u16 },
     #[error("cannot listen on {host}:{port} (server.host / server.port): {source}")]
     Bind { host: String, port: u16, source: std::io::Error },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
     #[error("http server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -45,6 +48,7 @@ pub struct AppState {
     pub started: Instant,
     pub io: Arc<OnceLock<SocketIo>>,
     pub router: RouterHandle,
+    pub models_live: LiveModels,
     latest: watch::Receiver<Option<Sample>>,
 }
 
@@ -65,7 +69,19 @@ impl AppState {
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(|e| ApiError::Internal(format!("cannot read models.directory: {e}")))?;
         self.db.sync_router_models(files).await?;
-        Ok(self.db.list_models().await?)
+        self.model_list().await
+    }
+
+    /// The stored catalog with each model's live status from the router.
+    pub async fn model_list(&self) -> Result<Vec<Value>, ApiError> {
+        let mut models = self.db.list_models().await?;
+        for model in &mut models {
+            let live = model["id"].as_str().map(|id| self.models_live.table.get(id)).unwrap_or_default();
+            model["status"] = serde_json::to_value(live.status).unwrap_or(Value::Null);
+            model["progress"] = serde_json::json!(live.progress);
+            model["error"] = serde_json::json!(live.error);
+        }
+        Ok(models)
     }
 }
 
@@ -89,6 +105,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let (router, router_task) = crate::supervisor::spawn(config.clone(), task_cancel.clone());
     let state = AppState {
         router,
+        models_live: LiveModels::new()?,
         config: config.clone(),
         config_source: startup.loaded.source,
         db: db.clone(),
@@ -106,6 +123,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(crate::boot::announce_router_status(state.clone(), task_cancel.clone()));
     tasks.spawn(crate::boot::start_router(state.clone()));
+    tasks.spawn(crate::lifecycle::follow_router(state.clone(), task_cancel.clone()));
     tasks.spawn(
         SamplerTask {
             db: db.clone(),

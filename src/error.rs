@@ -12,6 +12,8 @@ pub enum ApiError {
     BadRequest { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("no model named '{0}'")]
+    ModelNotFound(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("unknown event '{0}'")]
@@ -33,6 +35,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => "BAD_REQUEST",
             Self::NotFound(_) => "NOT_FOUND",
+            Self::ModelNotFound(_) => "MODEL_NOT_FOUND",
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::UnknownEvent(_) => "UNKNOWN_EVENT",
             Self::Router(_) => "ROUTER_ERROR",
@@ -52,7 +55,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) | Self::UnknownEvent(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Router(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,7 +65,7 @@ impl ApiError {
     fn openai_type(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "invalid_request_error",
-            Self::NotFound(_) | Self::UnknownEvent(_) => "not_found_error",
+            Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) => "authentication_error",
             Self::Router(_) | Self::Internal(_) => "server_error",
         }

@@ -10,6 +10,7 @@ pub mod cors;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod lifecycle;
 pub mod live;
 pub mod logs;
 pub mod metrics;

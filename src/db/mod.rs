@@ -1,11 +1,13 @@
 //! SQLite: one r2d2 pool over a WAL database in the data dir. Every call runs on the blocking pool.
 
+mod events;
 mod logs;
 mod metrics;
 mod migrate;
 mod models;
 mod settings;
 
+pub use events::{ModelEvent, NewModelEvent};
 pub use logs::{LEVELS as LOG_LEVELS, LogQuery, LogRow, NewLog, level_number};
 pub use metrics::SampleRow;
 pub use migrate::{MIGRATIONS, schema_version};

@@ -5,11 +5,16 @@ use crate::app::AppState;
 use crate::config::{ConfigSource, config_from_value, router_args};
 use crate::db::{LogQuery, now_ms};
 use crate::error::ApiError;
+use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 13] = [
+pub const EVENTS: [&str; 17] = [
     "models:list",
+    "models:get",
+    "models:scan",
+    "models:load",
+    "models:unload",
     "router:init:load",
     "router:init:validate",
     "router:init:status",
@@ -27,6 +32,10 @@ pub const EVENTS: [&str; 13] = [
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
     match event {
         "models:list" => Ok(json!({"models": state.refresh_models().await?})),
+        "models:get" => models_get(state, p).await,
+        "models:scan" => models_scan(state).await,
+        "models:load" => lifecycle::request(state, &known_model(state, p).await?, Action::Load, "socket").await,
+        "models:unload" => lifecycle::request(state, &known_model(state, p).await?, Action::Unload, "socket").await,
         "router:init:load" => Ok(init_load(state)),
         "router:init:validate" => init_validate(p),
         "router:init:status" | "router:status" => Ok(router_status(state)),
@@ -45,7 +54,7 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
 /// Pushed to each socket on connect so a page can draw itself without asking.
 pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
     Ok(json!({
-        "models": state.db.list_models().await?,
+        "models": state.model_list().await?,
         "router": router_status(state),
         "metrics": state.latest_metrics(),
         "settings": state.settings.current(),
@@ -144,4 +153,30 @@ async fn router_control(state: &AppState, action: RouterAction) -> Result<Value,
     };
     result.map_err(|err| ApiError::Router(err.to_string()))?;
     Ok(router_status(state))
+}
+
+/// The `id` field, which must name a model of the catalog (so no client string reaches the filesystem).
+async fn known_model(state: &AppState, p: &Params) -> Result<String, ApiError> {
+    let id = p.opt_str("id", 512)?.ok_or_else(|| ApiError::bad("id", "is required"))?;
+    let models = state.model_list().await?;
+    if models.iter().any(|m| m["id"] == id.as_str()) { Ok(id) } else { Err(ApiError::ModelNotFound(id)) }
+}
+
+async fn models_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let id = known_model(state, p).await?;
+    let models = state.model_list().await?;
+    let model = models.into_iter().find(|m| m["id"] == id.as_str()).unwrap_or(Value::Null);
+    let events = state.db.model_events(id, 50).await?;
+    Ok(json!({"model": model, "events": events}))
+}
+
+async fn models_scan(state: &AppState) -> Result<Value, ApiError> {
+    let ids = |models: &[Value]| models.iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect::<Vec<_>>();
+    let before = ids(&state.model_list().await?);
+    let after = ids(&state.refresh_models().await?);
+    let added = after.iter().filter(|id| !before.contains(id)).count();
+    let removed = before.iter().filter(|id| !after.contains(id)).count();
+    let models = state.model_list().await?;
+    crate::live::broadcast(state, "models:updated", json!({"models": models})).await;
+    Ok(json!({"added": added, "removed": removed, "total": after.len()}))
 }

@@ -1,6 +1,7 @@
 //! One llama-server child process: spawn in its own process group with a parent-death signal,
 //! capture its output line by line, stop it with SIGTERM -> grace -> SIGKILL.
 
+use super::model_ports::ModelPorts;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
@@ -41,7 +42,7 @@ pub struct RunningChild {
 
 /// Starts `program args` so that it cannot outlive us: `setpriv --pdeathsig KILL` (util-linux) makes the
 /// kernel kill it when we die, even by SIGKILL; without setpriv, kill_on_drop still covers normal exits.
-pub fn spawn(program: &Path, args: &[String]) -> std::io::Result<RunningChild> {
+pub fn spawn(program: &Path, args: &[String], ports: ModelPorts) -> std::io::Result<RunningChild> {
     let mut cmd = match which("setpriv") {
         Some(setpriv) => {
             let mut c = Command::new(setpriv);
@@ -56,19 +57,22 @@ pub fn spawn(program: &Path, args: &[String]) -> std::io::Result<RunningChild> {
     let pid = child.id().unwrap_or(0);
     let tail = Tail::default();
     if let Some(out) = child.stdout.take() {
-        tokio::spawn(pump(out, tail.clone()));
+        tokio::spawn(pump(out, tail.clone(), ports.clone()));
     }
     if let Some(err) = child.stderr.take() {
-        tokio::spawn(pump(err, tail.clone()));
+        tokio::spawn(pump(err, tail.clone(), ports));
     }
     Ok(RunningChild { child, pid, tail })
 }
 
-/// Forwards each line to the log (source `llama-server`) and the tail.
-async fn pump(stream: impl AsyncRead + Unpin, tail: Tail) {
+/// Forwards each line to the log (source `llama_server`, with `model` when a model's child wrote it) and the tail.
+async fn pump(stream: impl AsyncRead + Unpin, tail: Tail, ports: ModelPorts) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        tracing::info!(target: "llama_dashboard::llama_server", "{line}");
+        match ports.attribute(&line) {
+            (Some(model), text) => tracing::info!(target: "llama_dashboard::llama_server", model = %model, "{text}"),
+            (None, text) => tracing::info!(target: "llama_dashboard::llama_server", "{text}"),
+        }
         tail.push(line);
     }
 }

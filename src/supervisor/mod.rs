@@ -1,6 +1,7 @@
 //! Process ownership: the native llama-server router (one actor owns the child).
 
 mod child;
+mod model_ports;
 mod router;
 mod status;
 

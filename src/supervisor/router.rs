@@ -2,6 +2,7 @@
 //! only this task touches the child, so start/stop/crash handling never race.
 
 use super::child::{self, RunningChild};
+use super::model_ports::ModelPorts;
 use super::status::{RouterState, RouterStatus};
 use crate::config::{Config, router_args};
 use crate::db::now_ms;
@@ -151,7 +152,8 @@ impl Actor {
         }
         let args = router_args(&self.config);
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
-        let mut running = child::spawn(binary, &args).map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
+        let mut running = child::spawn(binary, &args, ModelPorts::default())
+            .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
         self.status.send_modify(|s| {
             s.state = RouterState::Starting;
             s.pid = Some(running.pid);

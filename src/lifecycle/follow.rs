@@ -1,0 +1,95 @@
+//! Follows the router's model status: `/models` once per connection, then `/models/sse`
+//! (or polling `/models` every 500 ms on builds without it). Stops following while the router is down.
+
+use super::publish;
+use crate::app::AppState;
+use serde_json::Value;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const POLL: Duration = Duration::from_millis(500);
+const RECONNECT: Duration = Duration::from_millis(300);
+
+pub async fn run(state: AppState, cancel: CancellationToken) {
+    let mut router = state.router.subscribe();
+    loop {
+        let url = router.borrow_and_update().url.clone();
+        if let Some(url) = url {
+            tokio::select! {
+                _ = follow(&state, &url) => {}
+                _ = router.changed() => {}
+                _ = cancel.cancelled() => return,
+            }
+        } else {
+            tokio::select! {
+                changed = router.changed() => if changed.is_err() { return },
+                _ = cancel.cancelled() => return,
+            }
+        }
+        if !state.router.status().running() {
+            let reason = state.router.status().error.map(|_| "the llama-server router stopped unexpectedly");
+            for t in state.models_live.table.reset_all(reason) {
+                publish(&state, t, "router").await;
+            }
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+/// One connection's worth of following; returns when the stream ends or fails.
+async fn follow(state: &AppState, url: &str) {
+    sync_all(state, url).await;
+    let client = &state.models_live.client;
+    let response = match client.get(format!("{url}/models/sse")).send().await {
+        Ok(r) if r.status().is_success() => r,
+        Ok(r) if r.status().as_u16() == 404 => return poll(state, url).await,
+        Ok(r) => return tracing::warn!(status = r.status().as_u16(), "router refused /models/sse"),
+        Err(err) => return tracing::debug!(error = %err, "router /models/sse unavailable"),
+    };
+    read_events(state, response).await;
+}
+
+async fn read_events(state: &AppState, mut response: reqwest::Response) {
+    let mut buffer = String::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find('\n') {
+            let line: String = buffer.drain(..=end).collect();
+            if let Some(json) = line.trim_end().strip_prefix("data:") {
+                apply_event(state, json.trim()).await;
+            }
+        }
+    }
+}
+
+/// `{"model":ID,"event":"status_change","data":{"status":..,"progress":{"value":..},"exit_code":..}}`
+async fn apply_event(state: &AppState, json: &str) {
+    let Ok(event) = serde_json::from_str::<Value>(json) else { return };
+    let (Some(id), Some(data)) = (event["model"].as_str(), event.get("data")) else { return };
+    let Some(status) = data["status"].as_str() else { return };
+    let progress = data["progress"]["value"].as_f64();
+    if let Some(t) = state.models_live.table.report(id, status, progress, data["exit_code"].as_i64()) {
+        publish(state, t, "router").await;
+    }
+}
+
+/// Reads `/models` and applies each model's status (tolerant of older field layouts).
+async fn sync_all(state: &AppState, url: &str) {
+    let Ok(resp) = state.models_live.client.get(format!("{url}/models")).send().await else { return };
+    let Ok(body) = resp.json::<Value>().await else { return };
+    for model in body["data"].as_array().into_iter().flatten() {
+        let Some(id) = model["id"].as_str() else { continue };
+        let status = model["status"]["value"].as_str().or_else(|| model["status"].as_str()).unwrap_or("unloaded");
+        if let Some(t) = state.models_live.table.report(id, status, None, None) {
+            publish(state, t, "router").await;
+        }
+    }
+}
+
+async fn poll(state: &AppState, url: &str) {
+    tracing::info!("router has no /models/sse; polling /models");
+    while state.router.status().running() {
+        sync_all(state, url).await;
+        tokio::time::sleep(POLL).await;
+    }
+}

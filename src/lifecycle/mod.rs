@@ -1,0 +1,98 @@
+//! Router-mode model lifecycle: load / unload requests, the live status followed from the router,
+//! each transition stored as a lifecycle event and broadcast (`models:status`, `models:updated`).
+
+mod follow;
+mod table;
+
+pub use follow::run as follow_router;
+pub use table::{LiveTable, ModelStatus, Transition};
+
+use crate::app::AppState;
+use crate::db::NewModelEvent;
+use crate::error::ApiError;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Shared by handlers and the follower.
+#[derive(Clone)]
+pub struct LiveModels {
+    pub table: LiveTable,
+    client: reqwest::Client,
+}
+
+impl LiveModels {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder().no_proxy().connect_timeout(Duration::from_secs(2)).build()?;
+        Ok(Self { table: LiveTable::default(), client })
+    }
+}
+
+pub enum Action {
+    Load,
+    Unload,
+}
+
+/// Asks the router to load or unload `id` (already checked to exist). Returns at once: progress and
+/// the final state arrive as `models:status` broadcasts.
+pub async fn request(state: &AppState, id: &str, action: Action, actor: &str) -> Result<Value, ApiError> {
+    let url = state.router.status().url.filter(|_| state.router.status().running());
+    let url = url.ok_or_else(|| ApiError::Router("the llama-server router is not running (router:start)".into()))?;
+    let (path, event, status) = match action {
+        Action::Load => ("load", "load_requested", ModelStatus::Loading),
+        Action::Unload => ("unload", "unload_requested", ModelStatus::Unloading),
+    };
+    let sent = state.models_live.client.post(format!("{url}/models/{path}")).json(&json!({"model": id})).send().await;
+    let response = sent.map_err(|e| ApiError::Router(format!("router did not answer: {e}")))?;
+    if !response.status().is_success() {
+        let code = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
+        return Err(ApiError::Router(format!("router refused to {path} '{id}' ({code}): {message}")));
+    }
+    record(state, NewModelEvent { model_id: id.into(), event, actor: Some(actor.into()), ..Default::default() }).await;
+    if let Some(t) = state.models_live.table.requested(id, status) {
+        publish(state, t, actor).await;
+    }
+    let current = state.models_live.table.get(id).status;
+    Ok(json!({"id": id, "status": current}))
+}
+
+/// Stores the transition as a lifecycle event and broadcasts it.
+pub async fn publish(state: &AppState, t: Transition, actor: &str) {
+    let event = match (t.from, t.to) {
+        (_, ModelStatus::Loading) if t.from != ModelStatus::Loading => Some("loading"),
+        (_, ModelStatus::Loaded) => Some("loaded"),
+        (_, ModelStatus::Unloaded) => Some("unloaded"),
+        (ModelStatus::Loading, ModelStatus::Error) => Some("load_failed"),
+        (_, ModelStatus::Error) => Some("crashed"),
+        _ => None,
+    };
+    if let Some(event) = event {
+        let status = serde_json::to_value(t.to).ok().and_then(|v| v.as_str().map(str::to_string));
+        let e = NewModelEvent {
+            model_id: t.id.clone(),
+            event,
+            status,
+            actor: Some(actor.into()),
+            detail: t.error.clone(),
+            duration_ms: t.duration_ms,
+            exit_code: t.exit_code,
+        };
+        record(state, e).await;
+        tracing::info!(model = %t.id, event, duration_ms = ?t.duration_ms, "model {event}");
+    }
+    let data = json!({"id": t.id, "status": t.to, "progress": t.progress, "error": t.error});
+    crate::live::broadcast(state, "models:status", data).await;
+    if t.from != t.to && !matches!(t.to, ModelStatus::Loading | ModelStatus::Unloading) {
+        match state.model_list().await {
+            Ok(models) => crate::live::broadcast(state, "models:updated", json!({"models": models})).await,
+            Err(err) => tracing::warn!(error = %err, "models:updated not sent"),
+        }
+    }
+}
+
+async fn record(state: &AppState, event: NewModelEvent) {
+    if let Err(err) = state.db.insert_model_event(event).await {
+        tracing::warn!(error = %err, "lifecycle event not stored");
+    }
+}

@@ -1,0 +1,54 @@
+//! Splits the router's merged output per model: llama-server logs "spawning server instance with
+//! name=ID on port P" and then prefixes each child line with "[P]".
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+pub struct ModelPorts(Arc<Mutex<HashMap<u16, String>>>);
+
+const SPAWN_MARK: &str = "spawning server instance with name=";
+
+impl ModelPorts {
+    /// The model a line belongs to (learning new port mappings on the way) and the line without its prefix.
+    pub fn attribute<'a>(&self, line: &'a str) -> (Option<String>, &'a str) {
+        if let Some((model, port)) = parse_spawn(line)
+            && let Ok(mut ports) = self.0.lock()
+        {
+            ports.insert(port, model.to_string());
+            return (Some(model.to_string()), line);
+        }
+        let Some((port, rest)) = parse_prefix(line) else { return (None, line) };
+        let model = self.0.lock().ok().and_then(|ports| ports.get(&port).cloned());
+        (model, rest)
+    }
+}
+
+fn parse_spawn(line: &str) -> Option<(&str, u16)> {
+    let rest = &line[line.find(SPAWN_MARK)? + SPAWN_MARK.len()..];
+    let (model, after) = rest.split_once(" on port ")?;
+    Some((model, after.trim().parse().ok()?))
+}
+
+fn parse_prefix(line: &str) -> Option<(u16, &str)> {
+    let inner = line.strip_prefix('[')?;
+    let (port, rest) = inner.split_once("] ")?;
+    Some((port.parse().ok()?, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_lines_are_attributed_to_the_model_spawned_on_their_port() {
+        let ports = ModelPorts::default();
+        let spawn = "0.02.028 I srv load: spawning server instance with name=SmolLM2-135M on port 55239";
+        assert_eq!(ports.attribute(spawn).0.as_deref(), Some("SmolLM2-135M"));
+        let (model, rest) = ports.attribute("[55239] 0.00.491 I srv llama_server: model loaded");
+        assert_eq!(model.as_deref(), Some("SmolLM2-135M"));
+        assert_eq!(rest, "0.00.491 I srv llama_server: model loaded");
+        assert_eq!(ports.attribute("[1234] unknown port").0, None);
+        assert_eq!(ports.attribute("0.00.004 I srv router line").0, None);
+    }
+}

@@ -1,0 +1,123 @@
+// A real model loaded and unloaded through Socket.IO against a real llama-server router:
+// live status with progress, tokens generated, every step in the lifecycle history.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "./lib/server.mjs";
+import { connect, ok, request, freePort, until, waitFor } from "./lib/socket.mjs";
+import { needReal, llamaServer, modelsDir } from "./lib/real.mjs";
+
+const skip = needReal();
+const ID = "smol";
+let server, client, models, routerUrl;
+
+before(async () => {
+  if (skip) return;
+  models = modelsDir(ID, { "broken.gguf": "GGUF this is not a model", "mmproj-smol-f16.gguf": "x" });
+  server = await startServer({
+    config: {
+      router: { port: await freePort() },
+      models: { directory: models.dir, maxLoaded: 2 },
+      performance: { contextSize: 1024, parallelSlots: 1 },
+      startup: { autoStart: true, timeout: 20000 },
+    },
+    env: { LLAMA_SERVER_BIN: llamaServer },
+  });
+  client = await connect(server.url);
+  routerUrl = (await until(async () => { const s = await ok(client.socket, "router:status", {}); return s.running && s; }, { timeoutMs: 30000, what: "router running" })).url;
+});
+after(async () => {
+  client?.close();
+  await server?.stop();
+  models?.cleanup();
+});
+
+test("the catalog lists the real model as unloaded, and not the projector", { skip }, async () => {
+  const { models: list } = await ok(client.socket, "models:list", {});
+  const ids = list.map((m) => m.id).sort();
+  assert.deepEqual(ids, ["broken", ID]);
+  assert.equal(list.find((m) => m.id === ID).status, "unloaded");
+});
+
+test("models:load shows loading with progress, then loaded, and the model generates", { skip }, async () => {
+  const seen = [];
+  const onStatus = (m) => { if (m.data.id === ID) seen.push(m.data); };
+  client.socket.on("models:status", onStatus);
+  const loaded = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === ID && m.data.status === "loaded" });
+  const reply = await ok(client.socket, "models:load", { id: ID });
+  assert.equal(reply.id, ID);
+  assert.equal(reply.status, "loading");
+  await loaded;
+  client.socket.off("models:status", onStatus);
+  assert.ok(seen.some((s) => s.status === "loading"), JSON.stringify(seen));
+  assert.ok(seen.some((s) => s.status === "loading" && typeof s.progress === "number"), `a progress value: ${JSON.stringify(seen)}`);
+  const { models: list } = await ok(client.socket, "models:list", {});
+  assert.equal(list.find((m) => m.id === ID).status, "loaded");
+
+  const res = await fetch(`${routerUrl}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: ID, messages: [{ role: "user", content: "Say hi" }], max_tokens: 8 }),
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.ok(body.usage.completion_tokens > 0, JSON.stringify(body.usage));
+});
+
+test("models:unload ends in unloaded", { skip }, async () => {
+  const unloaded = waitFor(client.socket, "models:status", { timeoutMs: 20000, filter: (m) => m.data.id === ID && m.data.status === "unloaded" });
+  const reply = await ok(client.socket, "models:unload", { id: ID });
+  assert.equal(reply.status, "unloading");
+  await unloaded;
+});
+
+test("the lifecycle history in SQLite has every step, with durations", { skip }, async () => {
+  const { model, events } = await ok(client.socket, "models:get", { id: ID });
+  assert.equal(model.id, ID);
+  const kinds = events.map((e) => e.event).reverse();
+  for (const k of ["load_requested", "loading", "loaded", "unload_requested", "unloaded"]) {
+    assert.ok(kinds.includes(k), `${k} in ${kinds}`);
+  }
+  const loadedEvent = events.find((e) => e.event === "loaded");
+  assert.ok(loadedEvent.durationMs >= 0, JSON.stringify(loadedEvent));
+  assert.equal(events.find((e) => e.event === "load_requested").actor, "socket");
+});
+
+test("the model's own llama-server output is in the logs under its id", { skip }, async () => {
+  const { logs } = await ok(client.socket, "logs:get", { model: ID, source: "llama_server", limit: 200 });
+  assert.ok(logs.length > 0, "no per-model lines");
+  assert.ok(logs.some((l) => /model loaded|listening/.test(l.message)), logs.map((l) => l.message).join("\n"));
+});
+
+test("a corrupt GGUF fails to load with a visible error; the router keeps serving the good model", { skip }, async () => {
+  const failed = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === "broken" && m.data.status === "error" });
+  await ok(client.socket, "models:load", { id: "broken" });
+  const msg = await failed;
+  assert.match(msg.data.error, /exited with code [1-9]/, JSON.stringify(msg.data));
+  assert.equal((await ok(client.socket, "router:status", {})).running, true);
+  const loaded = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === ID && m.data.status === "loaded" });
+  await ok(client.socket, "models:load", { id: ID });
+  await loaded;
+});
+
+test("unknown ids, missing ids and paths are refused without touching the router", { skip }, async () => {
+  for (const id of ["nope", "../../etc/passwd", "/etc/passwd"]) {
+    const reply = await request(client.socket, "models:load", { id });
+    assert.equal(reply.success, false);
+    assert.equal(reply.error.code, "MODEL_NOT_FOUND", id);
+  }
+  const missing = await request(client.socket, "models:unload", {});
+  assert.equal(missing.error.code, "BAD_REQUEST");
+  assert.equal(missing.error.field, "id");
+});
+
+test("loading while the router is down is a clear error, not a hang; stopped models read unloaded", { skip }, async () => {
+  await ok(client.socket, "router:stop", {});
+  const t = Date.now();
+  const reply = await request(client.socket, "models:load", { id: ID });
+  assert.equal(reply.success, false);
+  assert.equal(reply.error.code, "ROUTER_ERROR");
+  assert.match(reply.error.message, /not running/);
+  assert.ok(Date.now() - t < 2000);
+  const { models: list } = await ok(client.socket, "models:list", {});
+  assert.equal(list.find((m) => m.id === ID).status, "unloaded");
+});
