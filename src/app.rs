@@ -1,6 +1,6 @@
 //! Wires every module: state, HTTP routes, Socket.IO, background tasks, ordered shutdown.
 
-use crate::config::{Config, ConfigSource, LoadedConfig};
+use crate::config::{CliOverrides, Config, ConfigSource, LoadedConfig, SharedConfig};
 use crate::db::{Db, DbError, NewLog};
 use crate::error::ApiError;
 use crate::lifecycle::LiveModels;
@@ -41,8 +41,9 @@ pub enum AppError {
 /// Cheap to clone; handed to every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub config: Arc<Config>,
-    pub config_source: ConfigSource,
+    pub shared_config: SharedConfig,
+    /// The command line, re-applied when a saved init file is loaded again.
+    pub cli: CliOverrides,
     pub db: Db,
     pub settings: SettingsStore,
     pub started: Instant,
@@ -53,6 +54,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A snapshot of the effective config.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::new(self.shared_config.get().config.clone())
+    }
+
+    pub fn config_source(&self) -> ConfigSource {
+        self.shared_config.get().source.clone()
+    }
+
     pub fn latest_metrics_sample(&self) -> Option<Sample> {
         self.latest.borrow().clone()
     }
@@ -63,7 +73,7 @@ impl AppState {
 
     /// Rescans the models directory into SQLite and returns the stored list.
     pub async fn refresh_models(&self) -> Result<Vec<Value>, ApiError> {
-        let dir = PathBuf::from(&self.config.models.directory);
+        let dir = PathBuf::from(&self.config().models.directory);
         let files = tokio::task::spawn_blocking(move || crate::catalog::scan(&dir))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -88,6 +98,7 @@ impl AppState {
 /// What `main` hands over: the validated config, the data dir and the log queue.
 pub struct Startup {
     pub loaded: LoadedConfig,
+    pub cli: CliOverrides,
     pub data_dir: PathBuf,
     pub log_rx: mpsc::Receiver<NewLog>,
     pub log_dropped: Arc<AtomicU64>,
@@ -98,16 +109,17 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let t = Instant::now();
     let db = Db::open(&startup.data_dir)?;
     tracing::info!(path = %db.path().display(), elapsed_ms = t.elapsed().as_millis() as u64, "database ready");
-    let config = Arc::new(startup.loaded.config);
+    let config = Arc::new(startup.loaded.config.clone());
+    let shared_config = SharedConfig::new(startup.loaded);
     let settings = SettingsStore::load(db.clone(), &config).await?;
     let (latest_tx, latest_rx) = watch::channel(None);
     let task_cancel = cancel.child_token();
-    let (router, router_task) = crate::supervisor::spawn(config.clone(), task_cancel.clone());
+    let (router, router_task) = crate::supervisor::spawn(shared_config.clone(), task_cancel.clone());
     let state = AppState {
         router,
         models_live: LiveModels::new()?,
-        config: config.clone(),
-        config_source: startup.loaded.source,
+        shared_config,
+        cli: startup.cli,
         db: db.clone(),
         settings: settings.clone(),
         started: Instant::now(),
@@ -156,7 +168,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
 }
 
 fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer) -> Router {
-    let cors = crate::cors::layer(&state.config.security.cors_origins);
+    let cors = crate::cors::layer(&state.config().security.cors_origins);
     Router::new()
         .route("/health", get(crate::http::health))
         .route("/metrics", get(crate::http::metrics))
@@ -199,7 +211,8 @@ async fn serve(listener: TcpListener, app: Router, io: SocketIo, cancel: Cancell
 
 /// Boot step 3 of the guide: the models directory is checked and its contents logged, never fatal.
 async fn check_models_dir(state: &AppState) {
-    let dir = &state.config.models.directory;
+    let config = state.config();
+    let dir = &config.models.directory;
     if !std::path::Path::new(dir).is_dir() {
         tracing::warn!(dir, "models.directory does not exist; no models will be listed until it does");
         return;

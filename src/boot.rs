@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub async fn start_router(state: AppState) {
-    let config = &state.config;
+    let config = state.config();
     if !config.router.enabled || !config.startup.auto_start {
         tracing::info!("router not started at boot (router.enabled / startup.autoStart is false)");
         return;
@@ -27,7 +27,7 @@ async fn preload(state: &AppState) {
         Ok(c) => c,
         Err(err) => return tracing::warn!(error = %err, "cannot preload models"),
     };
-    for id in &state.config.models.preload_models {
+    for id in &state.config().models.preload_models {
         let t = Instant::now();
         let sent = client.post(format!("{url}/models/load")).json(&serde_json::json!({"model": id})).send().await;
         match sent {

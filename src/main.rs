@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let startup = Startup { loaded, data_dir: cli.data_dir, log_rx, log_dropped };
+    let startup = Startup { loaded, cli: cli.overrides(), data_dir: cli.data_dir, log_rx, log_dropped };
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
         llama_dashboard::shutdown::on_signal(cancel.clone());

@@ -3,13 +3,17 @@
 mod argv;
 mod env;
 mod load;
+mod save;
 mod schema;
+mod shared;
 mod validate;
 
 pub use argv::router_args;
 pub use env::ENV_OVERRIDES;
 pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, load};
+pub use save::{Saved, restore_redacted_secrets, write_with_backup};
 pub use schema::*;
+pub use shared::SharedConfig;
 pub use validate::{ConfigIssue, LOG_LEVELS, config_from_value, validate};
 
 #[cfg(test)]

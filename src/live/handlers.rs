@@ -9,7 +9,7 @@ use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 17] = [
+pub const EVENTS: [&str; 18] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -17,6 +17,7 @@ pub const EVENTS: [&str; 17] = [
     "models:unload",
     "router:init:load",
     "router:init:validate",
+    "router:init:save",
     "router:init:status",
     "router:status",
     "router:start",
@@ -38,6 +39,7 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:unload" => lifecycle::request(state, &known_model(state, p).await?, Action::Unload, "socket").await,
         "router:init:load" => Ok(init_load(state)),
         "router:init:validate" => init_validate(p),
+        "router:init:save" => crate::live::init_save::save(state, p).await,
         "router:init:status" | "router:status" => Ok(router_status(state)),
         "router:start" => router_control(state, RouterAction::Start).await,
         "router:stop" => router_control(state, RouterAction::Stop).await,
@@ -64,11 +66,11 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
 
 fn init_load(state: &AppState) -> Value {
     let (path, source) = config_origin(state);
-    json!({"config": state.config.redacted(), "configPath": path, "source": source})
+    json!({"config": state.config().redacted(), "configPath": path, "source": source})
 }
 
 fn config_origin(state: &AppState) -> (Option<String>, &'static str) {
-    match &state.config_source {
+    match state.config_source() {
         ConfigSource::File(p) => (Some(p.display().to_string()), "file"),
         ConfigSource::Defaults => (None, "defaults"),
     }
@@ -84,7 +86,7 @@ fn init_validate(p: &Params) -> Result<Value, ApiError> {
 
 /// The init settings plus the live state of the router process.
 pub fn router_status(state: &AppState) -> Value {
-    let c = &state.config;
+    let c = state.config();
     let live = state.router.status();
     json!({
         "port": c.router.port,

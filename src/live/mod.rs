@@ -3,6 +3,7 @@
 pub mod envelope;
 pub mod handlers;
 mod incoming;
+mod init_save;
 pub mod payload;
 
 use crate::app::AppState;
@@ -84,7 +85,8 @@ struct PendingSnapshot(Value);
 
 /// With `security.adminToken` set, the handshake must carry `auth: {token}` equal to it.
 fn authorize(state: &AppState, auth: Option<Value>) -> Result<(), AuthError> {
-    let Some(expected) = state.config.security.admin_token.as_deref() else { return Ok(()) };
+    let config = state.config();
+    let Some(expected) = config.security.admin_token.as_deref() else { return Ok(()) };
     let given = auth.and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
     match given {
         None => Err(AuthError("admin token required (auth: {token})")),

@@ -4,10 +4,9 @@
 use super::child::{self, RunningChild};
 use super::model_ports::ModelPorts;
 use super::status::{RouterState, RouterStatus};
-use crate::config::{Config, router_args};
+use crate::config::{Config, SharedConfig, router_args};
 use crate::db::now_ms;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -72,7 +71,7 @@ impl RouterHandle {
 }
 
 /// Spawns the actor; it stops the child when `cancel` fires and then ends.
-pub fn spawn(config: Arc<Config>, cancel: CancellationToken) -> (RouterHandle, tokio::task::JoinHandle<()>) {
+pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(16);
     let (status_tx, status_rx) = watch::channel(RouterStatus::stopped());
     let actor = Actor { config, rx, status: status_tx, child: None, restart_at: None, cancel };
@@ -80,7 +79,7 @@ pub fn spawn(config: Arc<Config>, cancel: CancellationToken) -> (RouterHandle, t
 }
 
 struct Actor {
-    config: Arc<Config>,
+    config: SharedConfig,
     rx: mpsc::Receiver<Command>,
     status: watch::Sender<RouterStatus>,
     child: Option<RunningChild>,
@@ -89,6 +88,11 @@ struct Actor {
 }
 
 impl Actor {
+    /// Read at every start, so a saved init file applies on the next (re)start.
+    fn config(&self) -> Config {
+        self.config.get().config.clone()
+    }
+
     async fn run(mut self) {
         loop {
             let restart_at = self.restart_at;
@@ -117,7 +121,7 @@ impl Actor {
         if self.child.is_some() {
             return Ok(self.status.borrow().clone());
         }
-        let s = self.config.startup.clone();
+        let s = self.config().startup.clone();
         let mut result = self.start_once().await;
         for attempt in 1..=s.retry_attempts {
             match &result {
@@ -133,7 +137,7 @@ impl Actor {
 
     async fn start_once(&mut self) -> Result<(), SupervisorError> {
         let started = std::time::Instant::now();
-        let binary = resolve_binary(&self.config).ok_or(SupervisorError::BinaryNotFound);
+        let binary = resolve_binary(&self.config()).ok_or(SupervisorError::BinaryNotFound);
         let outcome = match binary {
             Ok(binary) => self.launch(&binary).await,
             Err(err) => Err(err),
@@ -146,11 +150,12 @@ impl Actor {
     }
 
     async fn launch(&mut self, binary: &std::path::Path) -> Result<(), SupervisorError> {
-        let (host, port) = (self.config.router.host.clone(), self.config.router.port);
+        let config = self.config();
+        let (host, port) = (config.router.host.clone(), config.router.port);
         if std::net::TcpListener::bind((host.as_str(), port)).is_err() {
             return Err(SupervisorError::PortInUse(port));
         }
-        let args = router_args(&self.config);
+        let args = router_args(&config);
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
         let mut running = child::spawn(binary, &args, ModelPorts::default())
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
@@ -160,7 +165,7 @@ impl Actor {
             s.error = None;
         });
         let url = format!("http://{host}:{port}");
-        let deadline = Duration::from_millis(self.config.startup.timeout as u64);
+        let deadline = Duration::from_millis(config.startup.timeout as u64);
         match wait_ready(&mut running, &url, deadline).await {
             Ok(()) => {
                 self.status.send_modify(|s| {
@@ -204,7 +209,7 @@ impl Actor {
 
     fn schedule_restart(&mut self) {
         let restarts = self.status.borrow().restarts;
-        if restarts >= self.config.startup.retry_attempts.max(0) as u32 {
+        if restarts >= self.config().startup.retry_attempts.max(0) as u32 {
             tracing::error!(restarts, "router keeps failing; not restarting again (use router:start)");
             self.status.send_modify(|s| s.state = RouterState::Failed);
             return;

@@ -1,0 +1,56 @@
+//! `router:init:save`: validate, persist with a backup, load it again with env and CLI overrides,
+//! and restart the router with the new argv. The dashboard itself stays up.
+
+use super::payload::Params;
+use crate::app::AppState;
+use crate::config::{self, ConfigSource, DEFAULT_CONFIG_FILE, router_args};
+use crate::error::ApiError;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// Keys that only take effect when llama-dashboard itself restarts.
+const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security"];
+
+pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let before = state.config();
+    let mut submitted = Value::Object(p.required_object("config")?.clone());
+    config::restore_redacted_secrets(&mut submitted, &before);
+    if let Err(issues) = config::config_from_value(&submitted) {
+        let first = issues.first().map(|i| format!("config.{}", i.path)).unwrap_or_else(|| "config".into());
+        let all = issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        return Err(ApiError::bad(first, format!("invalid configuration: {all}")));
+    }
+    let path = match state.config_source() {
+        ConfigSource::File(path) => path,
+        ConfigSource::Defaults => PathBuf::from(DEFAULT_CONFIG_FILE),
+    };
+    let target = path.clone();
+    let saved = tokio::task::spawn_blocking(move || config::write_with_backup(&target, &submitted))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    let cli = config::CliOverrides { config: Some(saved.path.clone()), ..state.cli.clone() };
+    let loaded = config::load(&cli, &|key| std::env::var(key).ok())
+        .map_err(|e| ApiError::bad("config", format!("saved, but the effective config is invalid: {e}")))?;
+    let after = loaded.config.clone();
+    state.shared_config.replace(loaded);
+    tracing::info!(path = %saved.path.display(), "init file saved");
+    let restarted = state.router.status().running();
+    if restarted {
+        state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
+    }
+    let restart_needed: Vec<&str> =
+        NEEDS_PROCESS_RESTART.into_iter().filter(|key| section(&before, key) != section(&after, key)).collect();
+    Ok(json!({
+        "saved": saved.path.display().to_string(),
+        "backup": saved.backup.map(|b| b.display().to_string()),
+        "routerRestarted": restarted,
+        "requiresRestart": restart_needed,
+        "config": after.redacted(),
+        "args": router_args(&after),
+    }))
+}
+
+fn section(config: &config::Config, key: &str) -> Value {
+    serde_json::to_value(config).map(|v| v[key].clone()).unwrap_or(Value::Null)
+}
