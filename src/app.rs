@@ -71,14 +71,16 @@ impl AppState {
         serde_json::to_value(self.latest_metrics_sample()).unwrap_or(Value::Null)
     }
 
-    /// Rescans the models directory into SQLite and returns the stored list.
+    /// Rescans the models directory into SQLite (reading GGUF metadata of new or changed files)
+    /// and returns the stored list.
     pub async fn refresh_models(&self) -> Result<Vec<Value>, ApiError> {
         let dir = PathBuf::from(&self.config().models.directory);
-        let files = tokio::task::spawn_blocking(move || crate::catalog::scan(&dir))
+        let known = self.db.model_fingerprints().await?;
+        let entries = tokio::task::spawn_blocking(move || crate::catalog::scan_with_metadata(&dir, &known))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(|e| ApiError::Internal(format!("cannot read models.directory: {e}")))?;
-        self.db.sync_router_models(files).await?;
+        self.db.sync_router_models(entries).await?;
         self.model_list().await
     }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cors;
 pub mod db;
 pub mod error;
+pub mod gguf;
 pub mod http;
 pub mod lifecycle;
 pub mod live;

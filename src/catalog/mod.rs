@@ -1,6 +1,9 @@
 //! Which models exist: GGUF files under the configured models directory.
 //! Projector files (`mmproj*`) and the non-first parts of split models are not models of their own.
 
+mod entry;
+
+pub use entry::{CatalogEntry, Fingerprint, scan_with_metadata};
 use std::path::{Path, PathBuf};
 
 /// Deep enough for `author/model/file.gguf` layouts; bounded so a bad root cannot walk the disk.
@@ -13,33 +16,46 @@ pub struct ModelFile {
     pub path: PathBuf,
     pub size_bytes: u64,
     pub modified_at: Option<i64>,
+    /// An `mmproj*` file in the same directory (vision projector), passed along with the model.
+    pub projector: Option<PathBuf>,
 }
 
 /// Lists model files under `dir`, sorted by id; a missing directory is an empty catalog.
 pub fn scan(dir: &Path) -> std::io::Result<Vec<ModelFile>> {
     let mut found = Vec::new();
+    let mut projectors = Vec::new();
     if dir.is_dir() {
-        walk(dir, 0, &mut found)?;
+        walk(dir, 0, &mut found, &mut projectors)?;
+    }
+    for model in &mut found {
+        model.projector = projectors.iter().find(|p| p.parent() == model.path.parent()).cloned();
     }
     found.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)));
     found.dedup_by(|later, first| later.id == first.id);
     Ok(found)
 }
 
-fn walk(dir: &Path, depth: usize, found: &mut Vec<ModelFile>) -> std::io::Result<()> {
+fn walk(dir: &Path, depth: usize, found: &mut Vec<ModelFile>, projectors: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let file_type = entry.file_type()?;
         let path = entry.path();
         if file_type.is_dir() && depth < MAX_DEPTH {
-            walk(&path, depth + 1, found)?;
-        } else if file_type.is_file()
-            && let Some(model) = model_file(&path, &entry)
-        {
-            found.push(model);
+            walk(&path, depth + 1, found, projectors)?;
+        } else if file_type.is_file() {
+            if is_projector(&path) {
+                projectors.push(path);
+            } else if let Some(model) = model_file(&path, &entry) {
+                found.push(model);
+            }
         }
     }
     Ok(())
+}
+
+fn is_projector(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
+    name.ends_with(".gguf") && name.contains("mmproj")
 }
 
 fn model_file(path: &Path, entry: &std::fs::DirEntry) -> Option<ModelFile> {
@@ -57,6 +73,7 @@ fn model_file(path: &Path, entry: &std::fs::DirEntry) -> Option<ModelFile> {
         path: path.to_path_buf(),
         size_bytes: meta.len(),
         modified_at,
+        projector: None,
     })
 }
 
@@ -85,8 +102,11 @@ mod tests {
             std::fs::write(dir.path().join(name), b"GGUF").unwrap();
         }
         std::fs::write(nested.join("B.GGUF"), b"GGUF").unwrap();
-        let ids: Vec<_> = scan(dir.path()).unwrap().into_iter().map(|m| m.id).collect();
+        let models = scan(dir.path()).unwrap();
+        let ids: Vec<_> = models.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["B", "a", "big-00001-of-00002"]);
+        assert_eq!(models[1].projector, Some(dir.path().join("mmproj-a-f16.gguf")), "paired in the same dir");
+        assert_eq!(models[0].projector, None, "not paired across directories");
     }
 
     #[test]

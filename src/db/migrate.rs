@@ -5,7 +5,10 @@ use super::DbError;
 use rusqlite::Connection;
 
 /// (version, sql) in order; version N is `migrations/000N_*.sql`.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_model_metadata.sql")),
+];
 
 pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -53,6 +56,24 @@ mod tests {
         run(&mut conn).unwrap();
         let v: String = conn.query_row("SELECT value FROM metadata WHERE key='k'", [], |r| r.get(0)).unwrap();
         assert_eq!(v, "v");
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_in_place() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO models (id, source, path, created_at, updated_at) VALUES ('m', 'router', '/m.gguf', 1, 1)",
+            [],
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let (path, projector): (String, Option<String>) = conn
+            .query_row("SELECT path, projector FROM models WHERE id = 'm'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((path.as_str(), projector), ("/m.gguf", None));
+        assert_eq!(schema_version(&conn).unwrap(), MIGRATIONS.last().unwrap().0);
     }
 
     #[test]

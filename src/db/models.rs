@@ -1,47 +1,55 @@
-//! The `models` table mirrors the catalog: one row per model we know of, with its metadata.
+//! The `models` table mirrors the catalog: one row per model we know of, with its GGUF metadata.
 
 use super::{Db, DbError, now_ms};
-use crate::catalog::ModelFile;
+use crate::catalog::{CatalogEntry, Fingerprint};
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use std::collections::HashMap;
 
 impl Db {
-    /// Upserts the files found in the models directory and drops router-source rows whose file is gone.
+    /// What the last scan stored per router model, to re-read only changed files.
+    pub async fn model_fingerprints(&self) -> Result<HashMap<String, Fingerprint>, DbError> {
+        self.call(|c| {
+            let mut stmt = c.prepare("SELECT id, path, size_bytes, modified_at FROM models WHERE source = 'router'")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))))?;
+            Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+        })
+        .await
+    }
+
+    /// Upserts the scanned models and drops router-source rows whose file is gone.
     /// Unchanged rows are not rewritten, so listing often costs no database writes.
-    pub async fn sync_router_models(&self, files: Vec<ModelFile>) -> Result<(), DbError> {
+    pub async fn sync_router_models(&self, entries: Vec<CatalogEntry>) -> Result<(), DbError> {
         self.call(move |c| {
             let tx = c.transaction()?;
-            let now = now_ms();
-            tx.execute("CREATE TEMP TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY)", [])?;
-            tx.execute("DELETE FROM seen", [])?;
-            for f in &files {
-                tx.execute(
-                    "INSERT INTO models (id, source, path, size_bytes, modified_at, created_at, updated_at)
-                     VALUES (?1, 'router', ?2, ?3, ?4, ?5, ?5)
-                     ON CONFLICT(id) DO UPDATE SET path = excluded.path, size_bytes = excluded.size_bytes,
-                       modified_at = excluded.modified_at, updated_at = excluded.updated_at
-                     WHERE path IS NOT excluded.path OR size_bytes IS NOT excluded.size_bytes
-                       OR modified_at IS NOT excluded.modified_at",
-                    rusqlite::params![f.id, f.path.to_string_lossy(), f.size_bytes as i64, f.modified_at, now],
-                )?;
-                tx.execute("INSERT OR IGNORE INTO seen (id) VALUES (?1)", [&f.id])?;
+            let ids: Vec<&str> = entries.iter().map(|e| e.file.id.as_str()).collect();
+            let stale = stale_ids(&tx, &ids)?;
+            for id in stale {
+                tx.execute("DELETE FROM models WHERE id = ?1", [id])?;
             }
-            tx.execute("DELETE FROM models WHERE source = 'router' AND id NOT IN (SELECT id FROM seen)", [])?;
+            for entry in &entries {
+                if let Some(metadata) = &entry.metadata {
+                    upsert(&tx, entry, metadata)?;
+                }
+            }
             tx.commit()?;
             Ok(())
         })
         .await
     }
-}
 
-impl Db {
-    /// Every known model as the contract's Model object, sorted by id.
-    pub async fn list_models(&self) -> Result<Vec<serde_json::Value>, DbError> {
+    /// Every known model as the contract's Model object, sorted by id (status is added by the caller).
+    pub async fn list_models(&self) -> Result<Vec<Value>, DbError> {
         self.call(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, source, path, size_bytes, architecture, parameters, quantization, context_length,
-                        group_name, state, last_used_at, modified_at FROM models ORDER BY id",
+                        group_name, state, last_used_at, modified_at, metadata_json, metadata_error, projector
+                 FROM models ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok(serde_json::json!({
+                let metadata: Option<String> = r.get(12)?;
+                Ok(json!({
                     "id": r.get::<_, String>(0)?,
                     "source": r.get::<_, String>(1)?,
                     "path": r.get::<_, String>(2)?,
@@ -54,11 +62,57 @@ impl Db {
                     "state": r.get::<_, String>(9)?,
                     "lastUsed": r.get::<_, Option<i64>>(10)?,
                     "modifiedAt": r.get::<_, Option<i64>>(11)?,
-                    "status": "unloaded",
+                    "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
+                    "metadataError": r.get::<_, Option<String>>(13)?,
+                    "projector": r.get::<_, Option<String>>(14)?,
                 }))
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }
+}
+
+fn stale_ids(c: &Connection, present: &[&str]) -> Result<Vec<String>, DbError> {
+    let mut stmt = c.prepare("SELECT id FROM models WHERE source = 'router'")?;
+    let stored = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(stored.into_iter().filter(|id| !present.contains(&id.as_str())).collect())
+}
+
+fn upsert(
+    c: &Connection,
+    entry: &CatalogEntry,
+    metadata: &Result<crate::gguf::ModelSummary, String>,
+) -> Result<(), DbError> {
+    let f = &entry.file;
+    let (summary, error) = match metadata {
+        Ok(summary) => (Some(summary), None),
+        Err(err) => (None, Some(err.clone())),
+    };
+    let summary_json = summary.map(serde_json::to_string).transpose()?;
+    c.execute(
+        "INSERT INTO models (id, source, path, size_bytes, modified_at, architecture, parameters, quantization,
+                             context_length, metadata_json, metadata_error, projector, created_at, updated_at)
+         VALUES (?1, 'router', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+         ON CONFLICT(id) DO UPDATE SET path = excluded.path, size_bytes = excluded.size_bytes,
+           modified_at = excluded.modified_at, architecture = excluded.architecture, parameters = excluded.parameters,
+           quantization = excluded.quantization, context_length = excluded.context_length,
+           metadata_json = excluded.metadata_json, metadata_error = excluded.metadata_error,
+           projector = excluded.projector, updated_at = excluded.updated_at",
+        params![
+            f.id,
+            f.path.to_string_lossy(),
+            f.size_bytes as i64,
+            f.modified_at,
+            summary.and_then(|s| s.architecture.clone()),
+            summary.map(|s| s.parameters as i64),
+            summary.and_then(|s| s.quantization.clone()),
+            summary.and_then(|s| s.context_length.map(|v| v as i64)),
+            summary_json,
+            error,
+            f.projector.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            now_ms(),
+        ],
+    )?;
+    Ok(())
 }

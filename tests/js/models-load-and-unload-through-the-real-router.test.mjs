@@ -35,7 +35,17 @@ test("the catalog lists the real model as unloaded, and not the projector", { sk
   const { models: list } = await ok(client.socket, "models:list", {});
   const ids = list.map((m) => m.id).sort();
   assert.deepEqual(ids, ["broken", ID]);
-  assert.equal(list.find((m) => m.id === ID).status, "unloaded");
+  const smol = list.find((m) => m.id === ID);
+  assert.equal(smol.status, "unloaded");
+  assert.equal(smol.architecture, "llama");
+  assert.equal(smol.quantization, "Q4_1");
+  assert.equal(smol.contextLength, 8192);
+  assert.ok(smol.parameters > 100e6 && smol.parameters < 200e6, String(smol.parameters));
+  assert.equal(smol.metadata.blockCount, 30);
+  assert.match(smol.projector, /mmproj-smol-f16\.gguf$/);
+  const broken = list.find((m) => m.id === "broken");
+  assert.ok(broken.metadataError, "a corrupt file is listed with its problem, not hidden");
+  assert.equal(broken.architecture, null);
 });
 
 test("models:load shows loading with progress, then loaded, and the model generates", { skip }, async () => {

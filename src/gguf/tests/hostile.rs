@@ -1,0 +1,148 @@
+//! Hostile and broken headers: each fails fast with the error naming its field, without a large allocation.
+
+use super::super::source::Source;
+use super::super::testkit::{Gguf, Tensor, text};
+use super::super::*;
+use std::io::Cursor;
+
+const HUGE: u64 = 1 << 60;
+
+fn error_of(bytes: &[u8]) -> GgufError {
+    read_from(Cursor::new(bytes.to_vec())).unwrap_err()
+}
+
+/// `what` of a `TooLarge` error, so each case shows which cap it hit.
+fn too_large(bytes: &[u8]) -> (&'static str, u64) {
+    match error_of(bytes) {
+        GgufError::TooLarge { what, value, .. } => (what, value),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+/// A version 3 header for one metadata entry `key` of type `tag`, followed by `rest`.
+fn one_kv(tag: u32, rest: impl FnOnce(&mut Gguf)) -> Vec<u8> {
+    let mut g = Gguf::header(3, 0, 1);
+    g.string("key").u32(tag);
+    rest(&mut g);
+    g.bytes
+}
+
+/// An entry holding `depth` arrays nested inside one another, the innermost an empty u8 array.
+fn nested(depth: usize) -> Vec<u8> {
+    one_kv(9, |g| {
+        for _ in 1..depth {
+            g.u32(9).u64(1);
+        }
+        g.u32(0).u64(0);
+    })
+}
+
+#[test]
+fn the_header_is_checked_first() {
+    assert!(matches!(error_of(b"GGML\x03\0\0\0"), GgufError::NotGguf(m) if &m == b"GGML"));
+    assert!(matches!(error_of(&Gguf::header(1, 0, 0).bytes), GgufError::UnsupportedVersion(1)));
+    assert!(matches!(error_of(&Gguf::header(99, 0, 0).bytes), GgufError::UnsupportedVersion(99)));
+    assert!(error_of(&Gguf::header(1, 0, 0).bytes).to_string().contains("32-bit counts"));
+    assert_eq!(too_large(&Gguf::header(3, HUGE, 0).bytes), ("tensor_count", HUGE));
+    assert_eq!(too_large(&Gguf::header(3, 0, HUGE).bytes), ("metadata_kv_count", HUGE));
+}
+
+#[test]
+fn huge_lengths_hit_their_caps() {
+    let mut key = Gguf::header(3, 0, 1);
+    key.u64(HUGE);
+    assert_eq!(too_large(&key.bytes), ("metadata key length", HUGE));
+    let string = one_kv(8, |g| {
+        g.u64(HUGE);
+    });
+    assert_eq!(too_large(&string), ("string length", HUGE));
+    let array = one_kv(9, |g| {
+        g.u32(0).u64(HUGE);
+    });
+    assert_eq!(too_large(&array), ("array length", HUGE));
+    let mut name = Gguf::header(3, 1, 0);
+    name.u64(HUGE);
+    assert_eq!(too_large(&name.bytes), ("tensor name length", HUGE));
+}
+
+#[test]
+fn lengths_under_the_caps_still_cannot_run_past_the_file() {
+    let string = one_kv(8, |g| {
+        g.u64(1000).raw(b"only ten b");
+    });
+    // A million u32s, or ten million strings of at least their 8-byte length: refused without a loop.
+    let numbers = one_kv(9, |g| {
+        g.u32(4).u64(1_000_000);
+    });
+    let strings = one_kv(9, |g| {
+        g.u32(8).u64(10_000_000);
+    });
+    let cases = [(string, 1000), (numbers, 4_000_000), (strings, 80_000_000)];
+    for (bytes, expected) in cases {
+        match error_of(&bytes) {
+            GgufError::Truncated { section: "metadata", needed, .. } => assert_eq!(needed, expected),
+            other => panic!("expected Truncated, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn nesting_deeper_than_the_cap_is_refused_whether_read_or_skipped() {
+    assert!(read_from(Cursor::new(nested(MAX_ARRAY_DEPTH as usize))).is_ok());
+    assert_eq!(too_large(&nested(MAX_ARRAY_DEPTH as usize + 1)), ("array nesting depth", MAX_ARRAY_DEPTH + 1));
+    // Element 17 of an array of arrays is skipped, not kept; its depth is checked all the same.
+    let skipped = one_kv(9, |g| {
+        g.u32(9).u64(ARRAY_HEAD as u64 + 1);
+        for _ in 0..ARRAY_HEAD {
+            g.u32(0).u64(0);
+        }
+        for _ in 1..MAX_ARRAY_DEPTH {
+            g.u32(9).u64(1);
+        }
+        g.u32(0).u64(0);
+    });
+    assert_eq!(too_large(&skipped), ("array nesting depth", MAX_ARRAY_DEPTH + 1));
+}
+
+#[test]
+fn unknown_types_and_repeated_keys_are_named() {
+    assert!(matches!(error_of(&one_kv(13, |_| {})), GgufError::UnknownValueType(13)));
+    let element = one_kv(9, |g| {
+        g.u32(99).u64(0);
+    });
+    assert!(matches!(error_of(&element), GgufError::UnknownValueType(99)));
+    let mut twice = Gguf::header(3, 0, 2);
+    twice.string("a").u32(0).raw(&[1]).string("a").u32(0).raw(&[2]);
+    assert!(matches!(error_of(&twice.bytes), GgufError::DuplicateKey(k) if k == "a"));
+}
+
+#[test]
+fn tensor_infos_are_bounded_and_checked_for_overflow() {
+    let mut dims = Gguf::header(3, 1, 0);
+    dims.string("t").u32(1000);
+    assert_eq!(too_large(&dims.bytes), ("tensor n_dims", 1000));
+    let product = Gguf::file(&[], &[Tensor { name: "t", dims: &[1 << 32, 1 << 32] }]);
+    assert!(matches!(error_of(&product), GgufError::Overflow(_)));
+    let sum = Gguf::file(&[], &[Tensor { name: "a", dims: &[u64::MAX] }, Tensor { name: "b", dims: &[1] }]);
+    assert!(matches!(error_of(&sum), GgufError::Overflow(_)));
+}
+
+#[test]
+fn kept_metadata_is_charged_against_a_memory_budget() {
+    let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+    let kvs: Vec<_> = keys.iter().map(|k| (k.as_str(), text(&"x".repeat(1000)))).collect();
+    let mut src = Source::new(Cursor::new(Gguf::file(&kvs, &[]))).unwrap();
+    src.retained_limit = 10_000;
+    match super::super::reader::read(src) {
+        Err(GgufError::TooLarge { what, limit: 10_000, .. }) => assert!(what.starts_with("metadata kept in memory")),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+#[test]
+fn invalid_utf8_is_replaced_not_fatal() {
+    let mut g = Gguf::header(3, 0, 1);
+    g.string("k").u32(8).u64(3).raw(b"a\xffb");
+    let info = read_from(Cursor::new(g.bytes)).unwrap();
+    assert_eq!(info.get_str("k"), Some("a\u{fffd}b"));
+}
