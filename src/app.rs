@@ -84,9 +84,17 @@ impl AppState {
         self.model_list().await
     }
 
-    /// The stored catalog with each model's live status from the router.
+    /// The stored catalog with each model's live status from the router, plus models only the router
+    /// knows (presets from `--models-preset` that are not files in `models.directory`).
     pub async fn model_list(&self) -> Result<Vec<Value>, ApiError> {
         let mut models = self.db.list_models().await?;
+        for id in self.models_live.table.ids() {
+            if !models.iter().any(|m| m["id"] == id.as_str()) {
+                models.push(
+                    serde_json::json!({"id": id, "source": "router", "path": null, "state": "auto", "preset": true}),
+                );
+            }
+        }
         for model in &mut models {
             let live = model["id"].as_str().map(|id| self.models_live.table.get(id)).unwrap_or_default();
             model["status"] = serde_json::to_value(live.status).unwrap_or(Value::Null);

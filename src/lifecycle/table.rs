@@ -58,6 +58,11 @@ impl LiveTable {
         self.0.read().ok().and_then(|t| t.get(id).cloned()).unwrap_or_default()
     }
 
+    /// Every model the router has reported (presets from `--models-preset` included).
+    pub fn ids(&self) -> Vec<String> {
+        self.0.read().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+    }
+
     /// Marks a request we made (loading / unloading) before the router confirms it.
     pub fn requested(&self, id: &str, status: ModelStatus) -> Option<Transition> {
         self.set(id, status, None, None)
@@ -88,7 +93,7 @@ impl LiveTable {
 
     /// Everything not unloaded becomes unloaded (the router stopped: its children died with it).
     pub fn reset_all(&self, error: Option<&str>) -> Vec<Transition> {
-        let ids: Vec<String> = self.0.read().map(|t| t.keys().cloned().collect()).unwrap_or_default();
+        let ids = self.ids();
         let next = if error.is_some() { ModelStatus::Error } else { ModelStatus::Unloaded };
         ids.iter()
             .filter(|id| {

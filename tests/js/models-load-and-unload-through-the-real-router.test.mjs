@@ -1,6 +1,8 @@
 // A real model loaded and unloaded through Socket.IO against a real llama-server router:
 // live status with progress, tokens generated, every step in the lifecycle history.
 import { test, before, after } from "node:test";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, request, freePort, until, waitFor } from "./lib/socket.mjs";
@@ -13,10 +15,12 @@ let server, client, models, routerUrl;
 before(async () => {
   if (skip) return;
   models = modelsDir(ID, { "broken.gguf": "GGUF this is not a model", "mmproj-smol-f16.gguf": "x" });
+  const presets = path.join(models.dir, "presets.ini");
+  writeFileSync(presets, `[smol-short]\nmodel = ${path.join(models.dir, `${ID}.gguf`)}\nctx-size = 512\n`);
   server = await startServer({
     config: {
       router: { port: await freePort() },
-      models: { directory: models.dir, maxLoaded: 2 },
+      models: { directory: models.dir, maxLoaded: 2, presetsFile: presets },
       performance: { contextSize: 1024, parallelSlots: 1 },
       startup: { autoStart: true, timeout: 20000 },
     },
@@ -32,9 +36,13 @@ after(async () => {
 });
 
 test("the catalog lists the real model as unloaded, and not the projector", { skip }, async () => {
-  const { models: list } = await ok(client.socket, "models:list", {});
+  const list = await until(async () => {
+    const { models: all } = await ok(client.socket, "models:list", {});
+    return all.some((m) => m.id === "smol-short") && all;
+  }, { what: "the preset to appear" });
   const ids = list.map((m) => m.id).sort();
-  assert.deepEqual(ids, ["broken", ID]);
+  assert.deepEqual(ids, ["broken", ID, "smol-short"]);
+  assert.equal(list.find((m) => m.id === "smol-short").preset, true);
   const smol = list.find((m) => m.id === ID);
   assert.equal(smol.status, "unloaded");
   assert.equal(smol.architecture, "llama");
@@ -106,6 +114,12 @@ test("a corrupt GGUF fails to load with a visible error; the router keeps servin
   assert.equal((await ok(client.socket, "router:status", {})).running, true);
   const loaded = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === ID && m.data.status === "loaded" });
   await ok(client.socket, "models:load", { id: ID });
+  await loaded;
+});
+
+test("a preset from models.presetsFile loads like a file model", { skip }, async () => {
+  const loaded = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === "smol-short" && m.data.status === "loaded" });
+  await ok(client.socket, "models:load", { id: "smol-short" });
   await loaded;
 });
 
