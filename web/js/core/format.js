@@ -61,3 +61,33 @@ export function formatTime(ms) {
 export function formatNumber(value, digits = 2) {
   return isNum(value) ? value.toFixed(digits) : DASH;
 }
+
+/** 134515008 -> "135M", 7241732096 -> "7.2B": one decimal below 10 of a unit. */
+export function formatParams(count) {
+  if (!isNum(count)) return DASH;
+  const units = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+  const [size, unit] = units.find(([n]) => count >= n) || [1, ""];
+  const value = count / size;
+  return `${value < 10 && unit ? value.toFixed(1).replace(/\.0$/, "") : Math.round(value)}${unit}`;
+}
+
+/** 8192 -> "8,192". */
+export function formatCount(value) {
+  return isNum(value) ? Math.round(value).toLocaleString("en-US") : DASH;
+}
+
+/** Milliseconds: 413 -> "413 ms", 1520 -> "1.5 s", longer -> formatDuration. */
+export function formatMs(ms) {
+  if (!isNum(ms)) return DASH;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(ms / 1000);
+}
+
+/** Epoch milliseconds -> local date and time, e.g. "2026-11-23 13:56:04". */
+export function formatDateTime(ms) {
+  if (!isNum(ms)) return DASH;
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatTime(ms)}`;
+}

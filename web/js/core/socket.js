@@ -1,8 +1,9 @@
 // Socket.IO transport for the dashboard (see docs/socket-events.md).
 //
 // Contract:
-// - request(event, data) resolves with the reply envelope's `data`, or rejects with a
-//   RequestError {code, field?} when success:false, or code "TIMEOUT" after REQUEST_TIMEOUT_MS.
+// - request(event, data, {timeoutMs}) resolves with the reply envelope's `data`, or rejects with a
+//   RequestError {code, field?} when success:false, or code "TIMEOUT" after timeoutMs
+//   (default REQUEST_TIMEOUT_MS; router:start waits for llama-server's /health, so it needs more).
 //   Every request carries a fresh `requestId`. Requests made while disconnected are queued
 //   and sent, in order, on the next connect.
 // - Status callbacks: "connecting" | "connected" | "disconnected" | "unauthorized".
@@ -10,7 +11,9 @@
 
 export const SOCKET_PATH = "/llamaproxws";
 export const REQUEST_TIMEOUT_MS = 10000;
-export const BROADCAST_EVENTS = ["snapshot", "metrics:update", "logs:entry", "settings:updated"];
+export const BROADCAST_EVENTS = [
+  "snapshot", "metrics:update", "logs:entry", "settings:updated", "router:status", "models:status", "models:updated",
+];
 
 export class RequestError extends Error {
   constructor(code, message, field) {
@@ -58,19 +61,19 @@ export class SocketClient {
     this.socket.connect();
   }
 
-  request(event, data = {}) {
+  request(event, data = {}, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     return new Promise((resolve, reject) => {
-      const job = { event, data, resolve, reject };
+      const job = { event, data, timeoutMs, resolve, reject };
       if (this.socket?.connected) this._send(job);
       else this.queue.push(job);
     });
   }
 
-  _send({ event, data, resolve, reject }) {
+  _send({ event, data, timeoutMs, resolve, reject }) {
     const requestId = `r-${++this.seq}`;
-    this.socket.timeout(REQUEST_TIMEOUT_MS).emit(event, { ...data, requestId }, (err, reply) => {
+    this.socket.timeout(timeoutMs).emit(event, { ...data, requestId }, (err, reply) => {
       if (err) {
-        reject(new RequestError("TIMEOUT", `${event}: no reply within ${REQUEST_TIMEOUT_MS / 1000} s`));
+        reject(new RequestError("TIMEOUT", `${event}: no reply within ${timeoutMs / 1000} s`));
       } else if (reply?.success === true) {
         resolve(reply.data ?? {});
       } else {

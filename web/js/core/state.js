@@ -1,8 +1,11 @@
 // StateManager: the single owner of the socket and of server-owned state.
 //
 // Keys: connection ("connecting"|"connected"|"disconnected"|"unauthorized"), metrics (latest
-// Sample or null), metricsHistory (Samples oldest first, at most HISTORY_LIMIT), models,
-// settings, router, logs (newest first, at most LOGS_LIMIT).
+// Sample or null), metricsHistory (Samples oldest first, at most HISTORY_LIMIT), models
+// ([Model]), settings, router (RouterStatus), logs (newest first, at most LOGS_LIMIT).
+// - `models:status` replaces only the named model's object (status, progress, error) in a new
+//   array; every other model keeps its identity, so views can skip unchanged rows by `===`.
+//   `models:updated` replaces the list; `router:status` replaces `router`.
 // - subscribe(key, cb) calls cb(value) now when the key has a value, then on every set();
 //   it returns the unsubscribe function.
 // - A key with a loader is (re)fetched on each connect while it has subscribers, and on
@@ -59,8 +62,9 @@ export class StateManager {
     this.loaders.set(key, loader);
   }
 
-  request(event, data) {
-    return this.client.request(event, data);
+  /** Resolves with the reply's data; rejects with a RequestError. opts: {timeoutMs}. */
+  request(event, data, opts) {
+    return this.client.request(event, data, opts);
   }
 
   /** Stores the admin token (empty clears it) and reconnects with it. */
@@ -107,7 +111,22 @@ export class StateManager {
       this.set("logs", [data.entry, ...(this.state.logs || [])].slice(0, LOGS_LIMIT));
     } else if (event === "settings:updated" && data.settings) {
       this.set("settings", data.settings);
+    } else if (event === "router:status" && data.state) {
+      this.set("router", data);
+    } else if (event === "models:updated" && Array.isArray(data.models)) {
+      this.set("models", data.models);
+    } else if (event === "models:status" && data.id) {
+      this._patchModel(data);
     }
+  }
+
+  _patchModel({ id, status, progress, error }) {
+    const models = this.state.models || [];
+    const index = models.findIndex((m) => m.id === id);
+    if (index < 0) return; // not in the catalog yet: the models:updated that follows brings it
+    const next = models.slice();
+    next[index] = { ...models[index], status, progress: progress ?? null, error: error ?? null };
+    this.set("models", next);
   }
 
   _appendSample(sample) {
