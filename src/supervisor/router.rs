@@ -144,7 +144,17 @@ impl Actor {
         };
         match &outcome {
             Ok(()) => tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "router ready"),
-            Err(err) => self.publish_failure(RouterState::Failed, err.to_string(), None, Vec::new()),
+            Err(err) => {
+                // A start that got as far as a process already recorded its exit code and last lines.
+                let (code, lines) = match err {
+                    SupervisorError::StartFailed(_) => {
+                        let s = self.status.borrow();
+                        (s.exit_code, s.last_lines.clone())
+                    }
+                    _ => (None, Vec::new()),
+                };
+                self.publish_failure(RouterState::Failed, err.to_string(), code, lines)
+            }
         }
         outcome
     }

@@ -37,7 +37,12 @@ export async function startServer(opts = {}) {
     const onData = (chunk) => {
       output += chunk.toString();
       const m = output.match(/llama-dashboard listening on (http:\/\/[^\s]+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        proc.stdout.off("data", onData);
+        proc.stderr.off("data", onData);
+        resolve(m[1]);
+      }
     };
     proc.stdout.on("data", onData);
     proc.stderr.on("data", onData);
