@@ -36,25 +36,44 @@ pub enum Action {
 /// the final state arrive as `models:status` broadcasts.
 pub async fn request(state: &AppState, id: &str, action: Action, actor: &str) -> Result<Value, ApiError> {
     let url = state.router.status().url.filter(|_| state.router.status().running());
-    let url = url.ok_or_else(|| ApiError::Router("the llama-server router is not running (router:start)".into()))?;
+    let url = url.ok_or_else(|| ApiError::Router("the llama-server router is not running; start it first".into()))?;
     let (path, event, status) = match action {
         Action::Load => ("load", "load_requested", ModelStatus::Loading),
         Action::Unload => ("unload", "unload_requested", ModelStatus::Unloading),
     };
-    let sent = state.models_live.client.post(format!("{url}/models/{path}")).json(&json!({"model": id})).send().await;
-    let response = sent.map_err(|e| ApiError::Router(format!("router did not answer: {e}")))?;
-    if !response.status().is_success() {
-        let code = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
-        return Err(ApiError::Router(format!("router refused to {path} '{id}' ({code}): {message}")));
-    }
     record(state, NewModelEvent { model_id: id.into(), event, actor: Some(actor.into()), ..Default::default() }).await;
+    let previous = state.models_live.table.get(id).status;
+    // Marked before asking, so the router's own first report cannot overtake the request in the history.
     if let Some(t) = state.models_live.table.requested(id, status) {
         publish(state, t, actor).await;
     }
+    if let Err(err) = post(state, &url, path, id).await {
+        if let Some(t) = state.models_live.table.requested(id, previous) {
+            announce(state, t).await;
+        }
+        let refused = NewModelEvent {
+            model_id: id.into(),
+            event: "request_failed",
+            detail: Some(err.to_string()),
+            ..Default::default()
+        };
+        record(state, refused).await;
+        return Err(err);
+    }
     let current = state.models_live.table.get(id).status;
     Ok(json!({"id": id, "status": current}))
+}
+
+async fn post(state: &AppState, url: &str, path: &str, id: &str) -> Result<(), ApiError> {
+    let sent = state.models_live.client.post(format!("{url}/models/{path}")).json(&json!({"model": id})).send().await;
+    let response = sent.map_err(|e| ApiError::Router(format!("router did not answer: {e}")))?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    let code = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
+    Err(ApiError::Router(format!("router refused to {path} '{id}' ({code}): {message}")))
 }
 
 /// Stores the transition as a lifecycle event and broadcasts it.
@@ -81,6 +100,11 @@ pub async fn publish(state: &AppState, t: Transition, actor: &str) {
         record(state, e).await;
         tracing::info!(model = %t.id, event, duration_ms = ?t.duration_ms, "model {event}");
     }
+    announce(state, t).await;
+}
+
+/// Broadcasts `models:status`, and `models:updated` when a model settled.
+async fn announce(state: &AppState, t: Transition) {
     let data = json!({"id": t.id, "status": t.to, "progress": t.progress, "error": t.error});
     crate::live::broadcast(state, "models:status", data).await;
     if t.from != t.to && !matches!(t.to, ModelStatus::Loading | ModelStatus::Unloading) {

@@ -95,6 +95,7 @@ pub fn router_status(state: &AppState) -> Value {
         "maxLoaded": c.models.max_loaded,
         "contextSize": c.performance.context_size,
         "autoStart": c.startup.auto_start,
+        "enabled": c.router.enabled,
         "running": live.running(),
         "state": live.state,
         "pid": live.pid,

@@ -5,6 +5,7 @@ import { applyCachedTheme, applyTheme } from "./core/theme.js";
 import { ConnectionIndicator } from "./components/connection-indicator.js";
 import { TokenPrompt } from "./components/token-prompt.js";
 import { DashboardPage } from "./pages/dashboard.js";
+import { ModelsPage } from "./pages/models.js";
 import { SettingsPage } from "./pages/settings.js";
 import { NotFoundPage } from "./pages/not-found.js";
 
@@ -25,6 +26,7 @@ const router = new Router({
 });
 router
   .register("/", () => new DashboardPage({ state }), { title: "Dashboard" })
+  .register("/models", () => new ModelsPage({ state }), { title: "Models" })
   .register("/settings", () => new SettingsPage({ state }), { title: "Settings" });
 
 state.connect();

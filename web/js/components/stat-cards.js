@@ -54,10 +54,13 @@ function swapText(swap) {
   return [formatBytes(swap.usedBytes), ofTotal(swap.totalBytes, percentOf(swap.usedBytes, swap.totalBytes))];
 }
 
+/** Live from `models` (patched by every models:status): "1 loaded", "of 3 models · 1 loading". */
 export function describeModels(models) {
   if (!Array.isArray(models)) return { models: [DASH, "\u00a0"] };
-  const loaded = models.filter((m) => m.status === "loaded").length;
-  return { models: [String(models.length), `${loaded} loaded`] };
+  const count = (status) => models.filter((m) => m.status === status).length;
+  const loading = count("loading");
+  const detail = `of ${models.length} ${models.length === 1 ? "model" : "models"}${loading ? ` · ${loading} loading` : ""}`;
+  return { models: [`${count("loaded")} loaded`, detail] };
 }
 
 export function patchCards(refs, texts) {

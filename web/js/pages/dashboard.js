@@ -1,4 +1,4 @@
-// Dashboard page: live system metrics.
+// Dashboard page: live system metrics and the llama-server router card.
 //
 // Renders its DOM once; each `metrics` push patches text nodes and each `metricsHistory`
 // change feeds the two charts with setData. History is prefilled by the StateManager's
@@ -8,6 +8,7 @@ import { formatTime } from "../core/format.js";
 import { LineChart } from "../components/line-chart.js";
 import { describeModels, describeSample, patchCards, statCards } from "../components/stat-cards.js";
 import { renderGpus } from "../components/gpu-list.js";
+import { RouterCard } from "../components/router-card.js";
 
 const CPU_COLOR = "#3b8eea";
 const MEM_COLOR = "#2fb573";
@@ -30,6 +31,7 @@ export class DashboardPage extends Component {
       ),
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", hidden: true }),
       h("div", { class: "stat-grid" }, statCards()),
+      h("div", { class: "router-slot", "data-ref": "routerSlot" }),
       h(
         "div",
         { class: "chart-grid" },
@@ -51,6 +53,8 @@ export class DashboardPage extends Component {
     this.cpuChart = this._chart(refs.cpuChart, "CPU %", CPU_COLOR, "cpu-chart");
     this.memChart = this._chart(refs.memChart, "Memory %", MEM_COLOR, "mem-chart");
     const { state } = this.props;
+    const routerCard = new RouterCard({ state }).mount(refs.routerSlot);
+    this.own(() => routerCard.destroy());
     this.own(state.subscribe("metrics", (sample) => this._showSample(sample)));
     this.own(state.subscribe("metricsHistory", (samples) => this._showHistory(samples)));
     this.own(state.subscribe("models", (models) => patchCards(refs, describeModels(models))));

@@ -1,0 +1,161 @@
+// One model of the Models page: a <tbody> holding the summary row and its details row.
+//
+// Contract:
+// - new ModelRow(model, {onToggle}) builds the DOM once (row.el); patch(model, routerRunning)
+//   only rewrites what changed (text, badge, progress, button states), so focus and the
+//   details panel survive every broadcast.
+// - Buttons carry data-action="load" | "unload" | "details"; the page delegates the clicks and
+//   calls setBusy(action) / setBusy(null, error) around the request.
+// - Load is enabled only for unloaded/error models, Unload only for loaded ones, both only
+//   while the router runs and no request of this row is in flight.
+import { h } from "../core/component.js";
+import { DASH, formatBytes, formatCount, formatParams } from "../core/format.js";
+import { statusBadge, patchBadge } from "./status-badge.js";
+import { ModelDetails } from "./model-details.js";
+
+export const COLUMNS = ["Model", "Size", "Architecture", "Parameters", "Quantization", "Context", "Status", "Actions"];
+const LOADABLE = new Set(["unloaded", "error"]);
+let nextKey = 0;
+
+export class ModelRow {
+  constructor(model, { state }) {
+    this.id = model.id;
+    this.key = `model-${++nextKey}`;
+    this.busy = null;
+    this.model = null;
+    this.el = this._build(model.id);
+    this.details = new ModelDetails({ state, id: model.id, container: this.refs.panel });
+  }
+
+  patch(model, routerRunning) {
+    if (model !== this.model) this._patchModel(model, this.model);
+    this.model = model;
+    this.routerRunning = routerRunning;
+    this._patchButtons();
+  }
+
+  setBusy(action, error) {
+    this.busy = action;
+    this.refs.actionError.hidden = !error;
+    this.refs.actionError.textContent = error ? error.message : "";
+    if (action) this.focusAfter = action === "load" ? "unload" : "load";
+    else if (error) this.focusAfter = null; // the clicked button is usable again: leave focus alone
+    this._patchButtons();
+  }
+
+  toggleDetails() {
+    const open = this.refs.toggle.getAttribute("aria-expanded") !== "true";
+    this.refs.toggle.setAttribute("aria-expanded", String(open));
+    this.refs.chevron.textContent = open ? "▾" : "▸";
+    this.refs.detailsRow.hidden = !open;
+    if (open) this.details.load();
+  }
+
+  destroy() {
+    this.el.remove();
+  }
+
+  _patchModel(m, old) {
+    const r = this.refs;
+    setText(r.name, m.metadata?.name || "");
+    setText(r.metaError, m.metadataError ? `Unreadable metadata: ${m.metadataError}` : "");
+    r.metaError.hidden = !m.metadataError;
+    setText(r.size, formatBytes(m.sizeBytes));
+    setText(r.arch, m.architecture || DASH);
+    setText(r.params, formatParams(m.parameters));
+    setText(r.quant, m.quantization || DASH);
+    setText(r.context, formatCount(m.contextLength));
+    patchBadge(r.badge, m.status);
+    this._patchProgress(m);
+    setText(r.error, m.error || "");
+    r.error.hidden = !m.error;
+    const settled = old && old.status !== m.status && !["loading", "unloading"].includes(m.status);
+    if (settled && r.toggle.getAttribute("aria-expanded") === "true") this.details.load();
+  }
+
+  _patchProgress(m) {
+    const { progress, progressText } = this.refs;
+    const loading = m.status === "loading";
+    progress.hidden = !loading;
+    progressText.hidden = !loading;
+    if (!loading) return;
+    if (typeof m.progress === "number") {
+      progress.value = m.progress;
+      setText(progressText, `${Math.round(m.progress * 100)} %`);
+    } else {
+      progress.removeAttribute("value"); // indeterminate until the router reports a fraction
+      setText(progressText, "starting…");
+    }
+  }
+
+  _patchButtons() {
+    const { load, unload } = this.refs;
+    const status = this.model?.status;
+    const idle = this.routerRunning && !this.busy;
+    load.disabled = !(idle && LOADABLE.has(status));
+    unload.disabled = !(idle && status === "loaded");
+    const title = this.routerRunning ? null : "The llama-server router is not running";
+    for (const btn of [load, unload]) title ? btn.setAttribute("title", title) : btn.removeAttribute("title");
+    this._restoreFocus();
+  }
+
+  /** After Load/Unload, focus moves to the opposite button once it is enabled (the clicked one got disabled). */
+  _restoreFocus() {
+    const target = this.focusAfter && this.refs[this.focusAfter];
+    if (!target || target.disabled) return;
+    this.focusAfter = null;
+    const active = document.activeElement;
+    if (!active || active === document.body || this.el.contains(active)) target.focus();
+  }
+
+  _build(id) {
+    const panelId = `${this.key}-details`;
+    const t = (name) => `${name}-${id}`;
+    const el = h(
+      "tbody",
+      { class: "model", "data-model-id": id, "data-testid": t("model") },
+      h(
+        "tr",
+        { class: "model__main" },
+        h("th", { scope: "row", class: "model__id", "data-label": COLUMNS[0] },
+          h("span", { class: "model__name-id" }, id),
+          h("span", { class: "model__name muted", "data-ref": "name" }),
+          h("span", { class: "model__warn", "data-ref": "metaError", hidden: true }),
+          h("button", { type: "button", class: "link-btn", "data-action": "details", "data-ref": "toggle",
+            "data-testid": t("details"), "aria-expanded": "false", "aria-controls": panelId, "aria-label": `Details of ${id}` },
+            h("span", { "data-ref": "chevron", "aria-hidden": "true" }, "▸"), " Details")),
+        cell(1, "size"), cell(2, "arch"), cell(3, "params", t("params")), cell(4, "quant"), cell(5, "context", t("context")),
+        h("td", { class: "model__status", "data-label": COLUMNS[6] },
+          statusBadge(t("status")),
+          h("span", { class: "model__progress" },
+            h("progress", { max: 1, "data-ref": "progress", "data-testid": t("progress"), "aria-label": `Loading ${id}`, hidden: true }),
+            h("span", { class: "muted", "data-ref": "progressText", "aria-hidden": "true", hidden: true })),
+          h("span", { class: "model__error", "data-ref": "error", "data-testid": t("error"), hidden: true })),
+        h("td", { class: "model__actions", "data-label": COLUMNS[7] },
+          h("div", { class: "btn-row" },
+            button("load", "Load", t("load"), id, "btn--primary"),
+            button("unload", "Unload", t("unload"), id)),
+          h("p", { class: "model__action-error", role: "alert", "data-ref": "actionError", "data-testid": t("action-error"), hidden: true })),
+      ),
+      h("tr", { class: "model__details", "data-ref": "detailsRow", hidden: true },
+        h("td", { colspan: COLUMNS.length, id: panelId, "data-ref": "panel", "data-testid": t("details-panel") })),
+    );
+    this.refs = {};
+    for (const node of el.querySelectorAll("[data-ref]")) this.refs[node.dataset.ref] = node;
+    this.refs.badge = el.querySelector(".status");
+    return el;
+  }
+}
+
+function cell(column, ref, testid) {
+  return h("td", { "data-label": COLUMNS[column], "data-ref": ref, "data-testid": testid }, DASH);
+}
+
+function button(action, label, testid, id, extra = "") {
+  return h("button", { type: "button", class: `btn ${extra}`.trim(), "data-action": action, "data-ref": action,
+    "data-testid": testid, "aria-label": `${label} ${id}`, disabled: true }, label);
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}

@@ -1,0 +1,116 @@
+// Models page: the catalog of `models.directory` with live status, Load / Unload, details.
+//
+// Renders its shell once. Each `models` change reconciles rows by id (a ModelRow per model is
+// created, patched in place or removed, never rebuilt); each `router` change updates the
+// directory, the "router is not running" notice and the buttons. Load / Unload replies only
+// say "accepted": progress and the end arrive as `models:status` through the StateManager.
+import { Component, h } from "../core/component.js";
+import { COLUMNS, ModelRow } from "../components/model-row.js";
+
+export class ModelsPage extends Component {
+  getEventMap() {
+    return { "click [data-action]": "handleAction", "click [data-ref=rescan]": "handleRescan" };
+  }
+
+  render() {
+    return h(
+      "section",
+      { class: "page models", "aria-labelledby": "page-title" },
+      h("header", { class: "page-head" },
+        h("div", {},
+          h("h1", { id: "page-title" }, "Models"),
+          h("p", { class: "muted page-sub" }, "GGUF files in ", h("code", { "data-ref": "dir", "data-testid": "models-dir" }, "…"))),
+        h("div", { class: "btn-row" },
+          h("p", { class: "muted scan-status", role: "status", "data-ref": "scanStatus", "data-testid": "scan-status" }),
+          h("button", { type: "button", class: "btn", "data-ref": "rescan", "data-testid": "rescan" }, "Rescan"))),
+      h("p", { class: "notice notice--warn", "data-ref": "routerNotice", "data-testid": "router-notice", hidden: true }),
+      h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", hidden: true }),
+      h("div", { class: "card models-card" },
+        h("table", { class: "models-table", "data-ref": "table", "data-testid": "models-table" },
+          h("caption", { class: "visually-hidden" }, "Models, their status and actions"),
+          h("thead", {}, h("tr", {}, COLUMNS.map((text) => h("th", { scope: "col" }, text))))),
+        h("div", { class: "empty", "data-ref": "empty", "data-testid": "models-empty", hidden: true },
+          h("h2", {}, "No models yet"),
+          h("p", {}, "Models are the ", h("code", {}, ".gguf"), " files in ", h("code", { "data-ref": "emptyDir" }, "models.directory"),
+            " (searched 4 levels deep; ", h("code", {}, "mmproj*"), " projectors are paired with their model)."),
+          h("p", { class: "muted" }, "Copy a model there, or point ", h("code", {}, "models.directory"),
+            " in llama-router.init.json (or LLAMA_MODELS_DIR) at your models, then press Rescan."))),
+    );
+  }
+
+  onMount() {
+    this.rows = new Map();
+    this.refsCache = this.refs();
+    const { state } = this.props;
+    this.own(state.subscribe("router", (router) => this._showRouter(router)));
+    this.own(state.subscribe("models", (models) => this._reconcile(models)));
+  }
+
+  async handleAction(event, button) {
+    const row = this.rows.get(button.closest("tbody")?.dataset.modelId);
+    if (!row) return;
+    const action = button.dataset.action;
+    if (action === "details") return row.toggleDetails();
+    row.setBusy(action);
+    try {
+      await this.props.state.request(`models:${action}`, { id: row.id });
+      row.setBusy(null);
+    } catch (err) {
+      row.setBusy(null, err);
+    }
+  }
+
+  async handleRescan(event, button) {
+    const { scanStatus, error } = this.refsCache;
+    button.disabled = true;
+    scanStatus.textContent = "Scanning…";
+    try {
+      const { added, removed, total } = await this.props.state.request("models:scan", {});
+      scanStatus.textContent = `Scan done: ${added} added, ${removed} removed, ${total} total`;
+      error.hidden = true;
+    } catch (err) {
+      scanStatus.textContent = "";
+      error.hidden = false;
+      error.textContent = `Rescan failed: ${err.message}`;
+    } finally {
+      if (this.el) button.disabled = false;
+    }
+  }
+
+  _showRouter(router) {
+    const { dir, emptyDir, routerNotice } = this.refsCache;
+    this.routerRunning = router?.state === "running";
+    if (router?.modelsDir) dir.textContent = emptyDir.textContent = router.modelsDir;
+    routerNotice.hidden = this.routerRunning || !router;
+    if (router && !this.routerRunning) {
+      routerNotice.replaceChildren(
+        `The llama-server router is ${router.state}, so models cannot be loaded or unloaded. `,
+        h("a", { href: "/", "data-link": true }, "Start it from the Dashboard"), ".",
+      );
+    }
+    for (const row of this.rows.values()) row.patch(row.model, this.routerRunning);
+  }
+
+  _reconcile(models) {
+    const list = Array.isArray(models) ? models : [];
+    const { table, empty } = this.refsCache;
+    const seen = new Set();
+    let previous = table.tHead;
+    for (const model of list) {
+      seen.add(model.id);
+      let row = this.rows.get(model.id);
+      if (!row) this.rows.set(model.id, (row = new ModelRow(model, { state: this.props.state })));
+      row.patch(model, this.routerRunning);
+      if (previous.nextElementSibling !== row.el) previous.after(row.el);
+      previous = row.el;
+    }
+    for (const [id, row] of this.rows) {
+      if (!seen.has(id)) {
+        row.destroy();
+        this.rows.delete(id);
+      }
+    }
+    empty.hidden = list.length > 0;
+    table.hidden = list.length === 0;
+  }
+}
