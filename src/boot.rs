@@ -2,7 +2,7 @@
 //! `startup.autoStart`, wait for it, preload `models.preloadModels`. Each step is logged with its duration.
 
 use crate::app::AppState;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub async fn start_router(state: AppState) {
@@ -21,20 +21,12 @@ pub async fn start_router(state: AppState) {
     }
 }
 
+/// Loads `models.preloadModels` through the same path as `models:load` (recorded with actor `boot`).
 async fn preload(state: &AppState) {
-    let Some(url) = state.router.status().url else { return };
-    let client = match reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build() {
-        Ok(c) => c,
-        Err(err) => return tracing::warn!(error = %err, "cannot preload models"),
-    };
     for id in &state.config().models.preload_models {
         let t = Instant::now();
-        let sent = client.post(format!("{url}/models/load")).json(&serde_json::json!({"model": id})).send().await;
-        match sent {
-            Ok(resp) if resp.status().is_success() => {
-                tracing::info!(model = %id, elapsed_ms = t.elapsed().as_millis() as u64, "preload requested")
-            }
-            Ok(resp) => tracing::warn!(model = %id, status = resp.status().as_u16(), "preload refused by the router"),
+        match crate::lifecycle::request(state, id, crate::lifecycle::Action::Load, "boot").await {
+            Ok(_) => tracing::info!(model = %id, elapsed_ms = t.elapsed().as_millis() as u64, "preload requested"),
             Err(err) => tracing::warn!(model = %id, error = %err, "preload failed"),
         }
     }

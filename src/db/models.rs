@@ -39,6 +39,15 @@ impl Db {
         .await
     }
 
+    /// Records that a model was just loaded (shown as `lastUsed`).
+    pub async fn touch_model(&self, id: String) -> Result<(), DbError> {
+        self.call(move |c| {
+            c.execute("UPDATE models SET last_used_at = ?1 WHERE id = ?2", params![now_ms(), id])?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Every known model as the contract's Model object, sorted by id (status is added by the caller).
     pub async fn list_models(&self) -> Result<Vec<Value>, DbError> {
         self.call(|c| {

@@ -98,7 +98,15 @@ pub async fn publish(state: &AppState, t: Transition, actor: &str) {
             exit_code: t.exit_code,
         };
         record(state, e).await;
-        tracing::info!(model = %t.id, event, duration_ms = ?t.duration_ms, "model {event}");
+        match t.duration_ms {
+            Some(ms) => tracing::info!(model = %t.id, event, "model {event} after {ms} ms"),
+            None => tracing::info!(model = %t.id, event, "model {event}"),
+        }
+    }
+    if t.to == ModelStatus::Loaded
+        && let Err(err) = state.db.touch_model(t.id.clone()).await
+    {
+        tracing::warn!(error = %err, "lastUsed not stored");
     }
     announce(state, t).await;
 }

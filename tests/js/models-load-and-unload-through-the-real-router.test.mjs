@@ -70,6 +70,7 @@ test("models:load shows loading with progress, then loaded, and the model genera
   assert.ok(seen.some((s) => s.status === "loading" && typeof s.progress === "number"), `a progress value: ${JSON.stringify(seen)}`);
   const { models: list } = await ok(client.socket, "models:list", {});
   assert.equal(list.find((m) => m.id === ID).status, "loaded");
+  assert.ok(Date.now() - list.find((m) => m.id === ID).lastUsed < 60000, "lastUsed set by the load");
 
   const res = await fetch(`${routerUrl}/v1/chat/completions`, {
     method: "POST",

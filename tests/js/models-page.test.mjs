@@ -131,6 +131,8 @@ test("the Models page loads and unloads the real model live, and the details sho
     for (const event of ["load_requested", "unload_requested", "unloaded"]) {
       assert.ok(await page.locator(`${byTestId(`history-${ID}`)} tr[data-event="${event}"]`).count() > 0, `${event} in the history`);
     }
+    const output = await page.textContent(byTestId(`logs-${ID}`));
+    assert.match(output, /model loaded|listening/, "the model's own llama-server lines are shown");
     await screenshot(page, "models-details");
   });
 });

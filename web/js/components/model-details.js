@@ -1,4 +1,5 @@
-// Details panel of one model: GGUF metadata and the lifecycle history, from `models:get`.
+// Details panel of one model: GGUF metadata and the lifecycle history, from `models:get`, and the
+// model's own llama-server output (`logs:get {model}`), so a failed load shows why.
 //
 // Contract: new ModelDetails({state, id, container}); load() requests `models:get {id}` and
 // replaces the container's content with the answer (or the error, role=alert). Only the
@@ -21,8 +22,11 @@ export class ModelDetails {
     if (!this.shown) replaceChildren(this.container, h("p", { class: "muted", role: "status" }, "Loading details…"));
     this.container.setAttribute("aria-busy", "true");
     try {
-      const { model, events } = await this.state.request("models:get", { id: this.id });
-      if (seq === this.seq) this._show(model, events || []);
+      const [{ model, events }, { logs }] = await Promise.all([
+        this.state.request("models:get", { id: this.id }),
+        this.state.request("logs:get", { model: this.id, limit: LOG_LINES }),
+      ]);
+      if (seq === this.seq) this._show(model, events || [], logs || []);
     } catch (err) {
       if (seq === this.seq) {
         replaceChildren(this.container, h("p", { class: "notice notice--error", role: "alert" }, `Could not load details: ${err.message}`));
@@ -32,7 +36,7 @@ export class ModelDetails {
     }
   }
 
-  _show(model, events) {
+  _show(model, events, logs) {
     this.shown = true;
     replaceChildren(
       this.container,
@@ -40,9 +44,20 @@ export class ModelDetails {
         h("section", { class: "details__meta" },
           h("h3", {}, "Metadata"), metadataList(model || {})),
         h("section", { class: "details__history" },
-          h("h3", {}, "Lifecycle history"), historyTable(this.id, events))),
+          h("h3", {}, "Lifecycle history"), historyTable(this.id, events)),
+        h("section", { class: "details__logs" },
+          h("h3", {}, "Recent output"), logLines(this.id, logs))),
     );
   }
+}
+
+const LOG_LINES = 30;
+
+/** The model's last output lines, oldest first (logs:get answers newest first). */
+function logLines(id, logs) {
+  if (!logs.length) return h("p", { class: "muted", "data-testid": `logs-${id}` }, "No output from this model yet.");
+  const text = logs.slice().reverse().map((l) => `${l.level.toUpperCase().padEnd(5)} ${l.message}`).join("\n");
+  return h("pre", { class: "details__output", tabindex: "0", "data-testid": `logs-${id}`, "aria-label": `${id} recent output` }, text);
 }
 
 function metadataList(model) {
