@@ -57,7 +57,7 @@ const LOG_LINES = 30;
 function logLines(id, logs) {
   if (!logs.length) return h("p", { class: "muted", "data-testid": `logs-${id}` }, "No output from this model yet.");
   const text = logs.slice().reverse().map((l) => `${l.level.toUpperCase().padEnd(5)} ${l.message}`).join("\n");
-  return h("pre", { class: "details__output", tabindex: "0", "data-testid": `logs-${id}`, "aria-label": `${id} recent output` }, text);
+  return h("pre", { class: "log-tail", tabindex: "0", "data-testid": `logs-${id}`, "aria-label": `${id} recent output` }, text);
 }
 
 function metadataList(model) {
