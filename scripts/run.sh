@@ -11,7 +11,8 @@ cargo build --release --locked
 LLAMA_SERVER_BIN="$(bash scripts/setup-llama-server.sh | tail -n 1)"
 export LLAMA_SERVER_BIN
 echo "[run] llama-server: $LLAMA_SERVER_BIN" >&2
-models_dir="${LLAMA_MODELS_DIR:-./models}"
+models_dir="${LLAMA_MODELS_DIR:-$(bash scripts/config-value.sh models.directory || true)}"
+models_dir="${models_dir:-./models}"
 bash scripts/fetch-demo-model.sh "$models_dir"
-echo "[run] open http://127.0.0.1:${LLAMA_DASHBOARD_PORT:-3000} once it says 'listening'" >&2
+echo "[run] starting; open the address printed after 'listening on' (default http://127.0.0.1:3000)" >&2
 exec ./target/release/llama-dashboard "$@"

