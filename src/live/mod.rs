@@ -68,8 +68,9 @@ async fn snapshot_message(state: &AppState) -> Value {
 #[error("unauthorized: {0}")]
 struct AuthError(&'static str);
 
-/// Runs before the socket joins: checks the admin token, then prepares the snapshot so that
-/// it is the first thing the client receives, ahead of any reply.
+/// Runs before the socket joins: checks the admin token, prepares the snapshot and registers the
+/// event handler. socketioxide tells the client it is connected before it runs the connect handler
+/// (in a spawned task), so a handler registered there could miss a client's very first request.
 async fn prepare(
     socket: SocketRef,
     State(state): State<AppState>,
@@ -77,6 +78,7 @@ async fn prepare(
 ) -> Result<(), AuthError> {
     authorize(&state, auth.ok())?;
     socket.extensions.insert(PendingSnapshot(snapshot_message(&state).await));
+    socket.on_fallback(on_event);
     Ok(())
 }
 
@@ -100,12 +102,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn on_connect(socket: SocketRef) {
+    send_pending_snapshot(&socket);
+}
+
+/// The snapshot is the first message a client gets: whichever of the connect handler and the first
+/// request runs first sends it, exactly once.
+fn send_pending_snapshot(socket: &SocketRef) {
     if let Some(PendingSnapshot(snapshot)) = socket.extensions.remove::<PendingSnapshot>()
         && let Err(err) = socket.emit("snapshot", &snapshot)
     {
         tracing::debug!(error = %err, "snapshot not delivered");
     }
-    socket.on_fallback(on_event);
 }
 
 /// Every event lands here: answer through the ack when the client asked for one, else as `<event>:result`.
@@ -124,6 +131,7 @@ async fn on_event(
         Err(err) => Err(err),
     };
     let reply = envelope::response(&event, &result, request_id.as_ref());
+    send_pending_snapshot(&socket);
     let sent = if incoming.wants_ack { ack.send(&reply) } else { socket.emit(format!("{event}:result"), &reply) };
     if let Err(err) = sent {
         tracing::debug!(event, error = %err, "reply not delivered");
