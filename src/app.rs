@@ -56,11 +56,11 @@ pub struct AppState {
 impl AppState {
     /// A snapshot of the effective config.
     pub fn config(&self) -> Arc<Config> {
-        Arc::new(self.shared_config.get().config.clone())
+        self.shared_config.config()
     }
 
     pub fn config_source(&self) -> ConfigSource {
-        self.shared_config.get().source.clone()
+        self.shared_config.source()
     }
 
     pub fn latest_metrics_sample(&self) -> Option<Sample> {

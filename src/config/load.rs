@@ -1,7 +1,7 @@
 //! Where the effective config comes from. Precedence: CLI > env > file > defaults.
 
 use super::schema::Config;
-use super::validate::{ConfigIssue, parse_sections_lenient, with_range_issues};
+use super::validate::{ConfigIssue, parse_sections_lenient, with_range_issues, without_position};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -86,15 +86,8 @@ fn read_json(path: &Path) -> Result<serde_json::Value, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
     serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
         path: path.into(),
-        message: strip_position(&e.to_string()),
+        message: without_position(&e.to_string()).to_string(),
         line: e.line(),
         column: e.column(),
     })
-}
-
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(idx) => message[..idx].to_string(),
-        None => message.to_string(),
-    }
 }

@@ -98,9 +98,14 @@ fn backends_into(value: &Value, slot: &mut Value) -> Result<(), ConfigIssue> {
     }
 }
 
+/// A serde message without its trailing " at line L column C" (bogus for a `Value`, reported apart for files).
+pub fn without_position(message: &str) -> &str {
+    message.find(" at line ").map_or(message, |idx| &message[..idx])
+}
+
 /// serde's wording, made to read like ours: "unknown key; expected one of ...", no bogus position.
 fn clean_serde_message(message: &str) -> String {
-    let message = message.find(" at line ").map_or(message, |idx| &message[..idx]);
+    let message = without_position(message);
     match message.strip_prefix("unknown field `") {
         Some(rest) => match rest.split_once("`, ") {
             Some((_, expected)) => format!("unknown key; {expected}"),

@@ -158,17 +158,21 @@ async fn router_control(state: &AppState, action: RouterAction) -> Result<Value,
     Ok(router_status(state))
 }
 
-/// The `id` field, which must name a model of the catalog (so no client string reaches the filesystem).
-async fn known_model(state: &AppState, p: &Params) -> Result<String, ApiError> {
+/// The model named by the `id` field; it must be in the catalog, so no client string reaches the filesystem.
+async fn find_model(state: &AppState, p: &Params) -> Result<(String, Value), ApiError> {
     let id = p.opt_str("id", 512)?.ok_or_else(|| ApiError::bad("id", "is required"))?;
-    let models = state.model_list().await?;
-    if models.iter().any(|m| m["id"] == id.as_str()) { Ok(id) } else { Err(ApiError::ModelNotFound(id)) }
+    match state.model_list().await?.into_iter().find(|m| m["id"] == id.as_str()) {
+        Some(model) => Ok((id, model)),
+        None => Err(ApiError::ModelNotFound(id)),
+    }
+}
+
+async fn known_model(state: &AppState, p: &Params) -> Result<String, ApiError> {
+    Ok(find_model(state, p).await?.0)
 }
 
 async fn models_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {
-    let id = known_model(state, p).await?;
-    let models = state.model_list().await?;
-    let model = models.into_iter().find(|m| m["id"] == id.as_str()).unwrap_or(Value::Null);
+    let (id, model) = find_model(state, p).await?;
     let events = state.db.model_events(id, 50).await?;
     Ok(json!({"model": model, "events": events}))
 }
@@ -176,10 +180,10 @@ async fn models_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {
 async fn models_scan(state: &AppState) -> Result<Value, ApiError> {
     let ids = |models: &[Value]| models.iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect::<Vec<_>>();
     let before = ids(&state.model_list().await?);
-    let after = ids(&state.refresh_models().await?);
+    let models = state.refresh_models().await?;
+    let after = ids(&models);
     let added = after.iter().filter(|id| !before.contains(id)).count();
     let removed = before.iter().filter(|id| !after.contains(id)).count();
-    let models = state.model_list().await?;
     crate::live::broadcast(state, "models:updated", json!({"models": models})).await;
     Ok(json!({"added": added, "removed": removed, "total": after.len()}))
 }

@@ -7,6 +7,7 @@ use super::status::{RouterState, RouterStatus};
 use crate::config::{Config, SharedConfig, router_args};
 use crate::db::now_ms;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -89,8 +90,8 @@ struct Actor {
 
 impl Actor {
     /// Read at every start, so a saved init file applies on the next (re)start.
-    fn config(&self) -> Config {
-        self.config.get().config.clone()
+    fn config(&self) -> Arc<Config> {
+        self.config.config()
     }
 
     async fn run(mut self) {
