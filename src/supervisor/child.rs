@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 
 /// Lines kept for error reports ("last lines before it died").
 const TAIL_LINES: usize = 40;
@@ -38,6 +39,27 @@ pub struct RunningChild {
     pub child: Child,
     pub pid: u32,
     pub tail: Tail,
+    /// The output readers; done once the child's stdout and stderr reached end of file.
+    readers: Vec<JoinHandle<()>>,
+}
+
+/// How long to wait for the last output after an exit (grandchildren may hold the pipes open).
+const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
+
+impl RunningChild {
+    /// The last output lines once the readers have caught up with an exited child, so the lines
+    /// printed just before a crash are not lost to a race with the reader tasks.
+    pub async fn final_lines(&mut self) -> Vec<String> {
+        let readers = std::mem::take(&mut self.readers);
+        let _ = tokio::time::timeout(OUTPUT_DRAIN, join_all(readers)).await;
+        self.tail.lines()
+    }
+}
+
+async fn join_all(readers: Vec<JoinHandle<()>>) {
+    for reader in readers {
+        let _ = reader.await;
+    }
 }
 
 /// Starts `program args` so that it cannot outlive us: `setpriv --pdeathsig KILL` (util-linux) makes the
@@ -56,13 +78,14 @@ pub fn spawn(program: &Path, args: &[String], ports: ModelPorts) -> std::io::Res
     let mut child = cmd.spawn()?;
     let pid = child.id().unwrap_or(0);
     let tail = Tail::default();
+    let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
-        tokio::spawn(pump(out, tail.clone(), ports.clone()));
+        readers.push(tokio::spawn(pump(out, tail.clone(), ports.clone())));
     }
     if let Some(err) = child.stderr.take() {
-        tokio::spawn(pump(err, tail.clone(), ports));
+        readers.push(tokio::spawn(pump(err, tail.clone(), ports)));
     }
-    Ok(RunningChild { child, pid, tail })
+    Ok(RunningChild { child, pid, tail, readers })
 }
 
 /// Forwards each line to the log (source `llama_server`, with `model` when a model's child wrote it) and the tail.

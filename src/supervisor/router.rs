@@ -103,7 +103,7 @@ impl Actor {
                     Some(Command::Stop(reply)) => { self.stop().await; let _ = reply.send(self.status.borrow().clone()); }
                     None => break,
                 },
-                code = wait_exit(&mut self.child) => self.on_crash(code),
+                code = wait_exit(&mut self.child) => self.on_crash(code).await,
                 _ = sleep_until(restart_at.unwrap_or_else(far_future)), if restart_at.is_some() => {
                     self.restart_at = None;
                     if let Err(err) = self.start_once().await {
@@ -191,7 +191,7 @@ impl Actor {
             }
             Err(reason) => {
                 let code = child::stop(&mut running, STOP_GRACE).await;
-                let lines = running.tail.lines();
+                let lines = running.final_lines().await;
                 self.publish_failure(RouterState::Failed, reason.clone(), code, lines);
                 Err(SupervisorError::StartFailed(reason))
             }
@@ -209,8 +209,11 @@ impl Actor {
         });
     }
 
-    fn on_crash(&mut self, code: Option<i32>) {
-        let lines = self.child.take().map(|c| c.tail.lines()).unwrap_or_default();
+    async fn on_crash(&mut self, code: Option<i32>) {
+        let lines = match self.child.take() {
+            Some(mut crashed) => crashed.final_lines().await,
+            None => Vec::new(),
+        };
         let reason =
             format!("llama-server exited unexpectedly (exit code {})", code.map_or("none".into(), |c| c.to_string()));
         tracing::error!(exit_code = ?code, last_line = lines.last().map(String::as_str).unwrap_or(""), "{reason}");
