@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::lifecycle::LiveModels;
 use crate::logs::LogWriter;
 use crate::metrics::{Sample, SamplerTask};
+use crate::proxy::Proxy;
 use crate::settings::SettingsStore;
 use crate::supervisor::RouterHandle;
 use axum::Router;
@@ -50,6 +51,7 @@ pub struct AppState {
     pub io: Arc<OnceLock<SocketIo>>,
     pub router: RouterHandle,
     pub models_live: LiveModels,
+    pub proxy: Proxy,
     latest: watch::Receiver<Option<Sample>>,
 }
 
@@ -100,6 +102,11 @@ impl AppState {
             model["status"] = serde_json::to_value(live.status).unwrap_or(Value::Null);
             model["progress"] = serde_json::json!(live.progress);
             model["error"] = serde_json::json!(live.error);
+            if let Some(id) = model["id"].as_str().map(str::to_string) {
+                let (ttl_sec, unload_at) = crate::lifecycle::idle_deadline(self, &id);
+                model["ttlSec"] = serde_json::json!(ttl_sec);
+                model["unloadAt"] = serde_json::json!(unload_at);
+            }
         }
         Ok(models)
     }
@@ -125,8 +132,10 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let (latest_tx, latest_rx) = watch::channel(None);
     let task_cancel = cancel.child_token();
     let (router, router_task) = crate::supervisor::spawn(shared_config.clone(), task_cancel.clone());
+    let (proxy, telemetry_rx) = Proxy::new()?;
     let state = AppState {
         router,
+        proxy,
         models_live: LiveModels::new()?,
         shared_config,
         cli: startup.cli,
@@ -158,6 +167,9 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
         .run(),
     );
     tasks.spawn(crate::retention::run(db.clone(), settings, task_cancel.clone()));
+    tasks.spawn(crate::proxy::idle::run(state.clone(), task_cancel.clone()));
+    tasks.spawn(crate::proxy::telemetry::run(state.clone(), telemetry_rx, task_cancel.clone()));
+    tasks.spawn(crate::proxy::stats::run(state.clone(), task_cancel.clone()));
     let writer_cancel = CancellationToken::new();
     let writer = tokio::spawn(
         LogWriter { rx: startup.log_rx, dropped: startup.log_dropped, db, state, cancel: writer_cancel.clone() }.run(),
@@ -182,6 +194,7 @@ fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer
     Router::new()
         .route("/health", get(crate::http::health))
         .route("/metrics", get(crate::http::metrics))
+        .merge(Proxy::routes())
         .fallback(crate::assets::serve)
         .layer(socket_layer)
         .layer(cors)
@@ -200,6 +213,7 @@ async fn bind(config: &Config) -> Result<TcpListener, AppError> {
 /// Serves until cancelled; then closes every socket and gives HTTP [`DRAIN`] to finish.
 async fn serve(listener: TcpListener, app: Router, io: SocketIo, cancel: CancellationToken) -> Result<(), AppError> {
     let closing = cancel.clone();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         closing.cancelled().await;
         io.close().await;

@@ -21,6 +21,20 @@ pub enum ApiError {
     /// The llama-server router could not do what was asked (not found, port taken, failed to start).
     #[error("{0}")]
     Router(String),
+    /// A `/v1` request without a valid API key (`security.apiKeys`).
+    #[error("{0}")]
+    InvalidApiKey(String),
+    #[error("request body is larger than proxy.maxBodyBytes ({0} bytes)")]
+    TooLarge(u64),
+    /// Every slot of the model is busy and its queue is full.
+    #[error("model '{model}' is busy: {queued} requests already waiting (proxy.queueSize); retry later")]
+    QueueFull { model: String, queued: usize, retry_after: u64 },
+    /// Waited in the model's queue longer than `proxy.queueTimeoutMs`.
+    #[error("model '{model}' stayed busy for {waited_ms} ms (proxy.queueTimeoutMs); retry later")]
+    QueueTimeout { model: String, waited_ms: u64, retry_after: u64 },
+    /// The model's upstream failed or could not be reached.
+    #[error("{0}")]
+    Upstream(String),
     /// Storage or I/O failure; details are logged, the client gets a short message.
     #[error("{0}")]
     Internal(String),
@@ -39,6 +53,11 @@ impl ApiError {
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::UnknownEvent(_) => "UNKNOWN_EVENT",
             Self::Router(_) => "ROUTER_ERROR",
+            Self::InvalidApiKey(_) => "INVALID_API_KEY",
+            Self::TooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::QueueFull { .. } => "QUEUE_FULL",
+            Self::QueueTimeout { .. } => "QUEUE_TIMEOUT",
+            Self::Upstream(_) => "UPSTREAM_ERROR",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -52,23 +71,41 @@ impl ApiError {
         err
     }
 
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => StatusCode::NOT_FOUND,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Router(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthorized(_) | Self::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Router(_) | Self::QueueTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn openai_type(&self) -> &'static str {
         match self {
-            Self::BadRequest { .. } => "invalid_request_error",
+            Self::BadRequest { .. } | Self::TooLarge(_) => "invalid_request_error",
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
-            Self::Unauthorized(_) => "authentication_error",
-            Self::Router(_) | Self::Internal(_) => "server_error",
+            Self::Unauthorized(_) | Self::InvalidApiKey(_) => "authentication_error",
+            Self::QueueFull { .. } => "rate_limit_error",
+            Self::Router(_) | Self::Internal(_) | Self::QueueTimeout { .. } | Self::Upstream(_) => "server_error",
         }
+    }
+
+    /// Seconds a client should wait before retrying, for errors that say "busy".
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::QueueFull { retry_after, .. } | Self::QueueTimeout { retry_after, .. } => Some(*retry_after),
+            Self::Router(_) => Some(5),
+            _ => None,
+        }
+    }
+
+    /// The OpenAI-shaped body: `{"error":{"message","type","code"}}`.
+    pub fn openai_body(&self) -> Value {
+        json!({"error": {"message": self.to_string(), "type": self.openai_type(), "param": Value::Null, "code": self.code().to_ascii_lowercase()}})
     }
 }
 
@@ -79,11 +116,13 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
-/// OpenAI's shape: `{"error":{"message","type","code"}}`.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"message": self.to_string(), "type": self.openai_type(), "code": self.code().to_ascii_lowercase()}});
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(self.openai_body())).into_response();
+        if let Some(secs) = self.retry_after() {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

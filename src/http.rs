@@ -22,6 +22,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let latest = state.latest_metrics_sample();
     let clients = crate::live::client_count(&state);
-    let text = crate::metrics::prometheus::render(latest.as_ref(), state.started.elapsed().as_secs_f64(), clients);
+    let mut text = crate::metrics::prometheus::render(latest.as_ref(), state.started.elapsed().as_secs_f64(), clients);
+    state.proxy.render_metrics(&mut text);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }

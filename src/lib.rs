@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod logs;
 pub mod metrics;
+pub mod proxy;
 pub mod retention;
 pub mod settings;
 pub mod shutdown;

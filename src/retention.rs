@@ -12,11 +12,18 @@ pub async fn run(db: Db, settings: SettingsStore, cancel: CancellationToken) {
     loop {
         let s = settings.current();
         let cutoff = now_ms() - s.retention_days * DAY_MS;
-        match (db.prune_samples(cutoff).await, db.prune_logs(s.logs_max_rows, cutoff).await) {
-            (Ok(samples), Ok(logs)) if samples + logs > 0 => {
-                tracing::info!(samples, logs, "retention removed old rows")
+        let pruned = (
+            db.prune_samples(cutoff).await,
+            db.prune_logs(s.logs_max_rows, cutoff).await,
+            db.prune_requests(cutoff).await,
+        );
+        match pruned {
+            (Ok(samples), Ok(logs), Ok(requests)) if samples + logs + requests > 0 => {
+                tracing::info!(samples, logs, requests, "retention removed old rows")
             }
-            (Err(err), _) | (_, Err(err)) => tracing::warn!(error = %err, "retention pass failed"),
+            (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => {
+                tracing::warn!(error = %err, "retention pass failed")
+            }
             _ => {}
         }
         tokio::select! {

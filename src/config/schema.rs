@@ -16,6 +16,7 @@ pub struct Config {
     pub startup: StartupConfig,
     pub security: SecurityConfig,
     pub metrics: MetricsConfig,
+    pub proxy: ProxyConfig,
     /// Own on-demand backends; free-form until that feature lands.
     pub backends: Value,
 }
@@ -32,6 +33,7 @@ impl Default for Config {
             startup: StartupConfig::default(),
             security: SecurityConfig::default(),
             metrics: MetricsConfig::default(),
+            proxy: ProxyConfig::default(),
             backends: Value::Object(Default::default()),
         }
     }
@@ -76,6 +78,9 @@ pub struct ModelsConfig {
     pub preload_models: Vec<String>,
     /// INI file passed as `--models-preset`.
     pub presets_file: Option<String>,
+    /// Router-mode models idle this long (no request in flight or queued) are unloaded; 0 keeps them loaded.
+    /// A model's own `ttl` (set with `models:update`) wins.
+    pub idle_timeout_sec: i64,
 }
 
 impl Default for ModelsConfig {
@@ -86,6 +91,7 @@ impl Default for ModelsConfig {
             auto_discovery: true,
             preload_models: Vec::new(),
             presets_file: None,
+            idle_timeout_sec: 300,
         }
     }
 }
@@ -161,6 +167,22 @@ pub struct MetricsConfig {
 impl Default for MetricsConfig {
     fn default() -> Self {
         Self { interval_ms: 2_000, retention_days: 7 }
+    }
+}
+
+/// The OpenAI-compatible `/v1` proxy. Each model serves `performance.parallelSlots` requests at once;
+/// up to `queueSize` more wait their turn for at most `queueTimeoutMs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyConfig {
+    pub max_body_bytes: i64,
+    pub queue_size: i64,
+    pub queue_timeout_ms: i64,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        Self { max_body_bytes: 64 * 1024 * 1024, queue_size: 32, queue_timeout_ms: 120_000 }
     }
 }
 

@@ -65,6 +65,7 @@ pub fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
             "startup" => section_into(key, section, &mut config.startup),
             "security" => section_into(key, section, &mut config.security),
             "metrics" => section_into(key, section, &mut config.metrics),
+            "proxy" => section_into(key, section, &mut config.proxy),
             "backends" => backends_into(section, &mut config.backends),
             _ => Err(ConfigIssue::new(key.clone(), "unknown key")),
         };
@@ -140,6 +141,7 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     }
     v.non_empty("models.directory", &c.models.directory);
     v.range("models.maxLoaded", c.models.max_loaded, 1, 64);
+    v.range("models.idleTimeoutSec", c.models.idle_timeout_sec, 0, 31_536_000);
     for (i, id) in c.models.preload_models.iter().enumerate() {
         if id.trim().is_empty() || id.contains(['/', '\\']) || id.contains("..") {
             v.push(format!("models.preloadModels[{i}]"), "must be a model id (no path separators)");
@@ -160,6 +162,9 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     v.min("startup.retryDelay", c.startup.retry_delay, 0);
     v.range("metrics.intervalMs", c.metrics.interval_ms, 250, 60_000);
     v.range("metrics.retentionDays", c.metrics.retention_days, 1, 365);
+    v.range("proxy.maxBodyBytes", c.proxy.max_body_bytes, 1024, 4 * 1024 * 1024 * 1024);
+    v.range("proxy.queueSize", c.proxy.queue_size, 0, 100_000);
+    v.range("proxy.queueTimeoutMs", c.proxy.queue_timeout_ms, 100, 3_600_000);
     v.0
 }
 

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_model_metadata.sql")),
+    (3, include_str!("../../migrations/0003_proxy.sql")),
 ];
 
 pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {

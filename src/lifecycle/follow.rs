@@ -79,6 +79,8 @@ async fn sync_all(state: &AppState, url: &str) {
     let Ok(body) = resp.json::<Value>().await else { return };
     for model in body["data"].as_array().into_iter().flatten() {
         let Some(id) = model["id"].as_str() else { continue };
+        let aliases = model["aliases"].as_array().into_iter().flatten().filter_map(|a| a.as_str());
+        state.models_live.table.set_aliases(id, aliases.map(str::to_string).collect());
         let status = model["status"]["value"].as_str().or_else(|| model["status"].as_str()).unwrap_or("unloaded");
         if let Some(t) = state.models_live.table.report(id, status, None, None) {
             publish(state, t, "router").await;

@@ -5,7 +5,7 @@ mod follow;
 mod table;
 
 pub use follow::run as follow_router;
-pub use table::{LiveTable, ModelStatus, Transition};
+pub use table::{LiveModel, LiveTable, ModelStatus, Transition};
 
 use crate::app::AppState;
 use crate::db::NewModelEvent;
@@ -113,7 +113,9 @@ pub async fn publish(state: &AppState, t: Transition, actor: &str) {
 
 /// Broadcasts `models:status`, and `models:updated` when a model settled.
 async fn announce(state: &AppState, t: Transition) {
-    let data = json!({"id": t.id, "status": t.to, "progress": t.progress, "error": t.error});
+    let (ttl_sec, unload_at) = idle_deadline(state, &t.id);
+    let data = json!({"id": t.id, "status": t.to, "progress": t.progress, "error": t.error,
+        "ttlSec": ttl_sec, "unloadAt": unload_at});
     crate::live::broadcast(state, "models:status", data).await;
     if t.from != t.to && !matches!(t.to, ModelStatus::Loading | ModelStatus::Unloading) {
         match state.model_list().await {
@@ -121,6 +123,22 @@ async fn announce(state: &AppState, t: Transition) {
             Err(err) => tracing::warn!(error = %err, "models:updated not sent"),
         }
     }
+}
+
+/// A model's idle TTL and when it will be unloaded if nothing uses it (ms since the epoch).
+pub fn idle_deadline(state: &AppState, id: &str) -> (i64, Option<i64>) {
+    let default_ttl = state.config().models.idle_timeout_sec;
+    let live = state.models_live.table.get(id);
+    (state.proxy.ttl_sec(id, default_ttl), state.proxy.unload_at(id, &live, default_ttl))
+}
+
+/// Re-sends a model's status with its new unload time (after a request moved it).
+pub async fn announce_idle_deadline(state: &AppState, id: &str) {
+    let live = state.models_live.table.get(id);
+    let (ttl_sec, unload_at) = idle_deadline(state, id);
+    let data = json!({"id": id, "status": live.status, "progress": live.progress, "error": live.error,
+        "ttlSec": ttl_sec, "unloadAt": unload_at});
+    crate::live::broadcast(state, "models:status", data).await;
 }
 
 async fn record(state: &AppState, event: NewModelEvent) {

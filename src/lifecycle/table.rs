@@ -24,6 +24,8 @@ pub struct LiveModel {
     /// When the current load or unload began (for durations).
     pub since: Instant,
     pub unload_requested: bool,
+    /// Other names the router answers to (`aliases` of `/models`, from presets).
+    pub aliases: Vec<String>,
 }
 
 impl Default for LiveModel {
@@ -34,6 +36,7 @@ impl Default for LiveModel {
             error: None,
             since: Instant::now(),
             unload_requested: false,
+            aliases: Vec::new(),
         }
     }
 }
@@ -61,6 +64,22 @@ impl LiveTable {
     /// Every model the router has reported (presets from `--models-preset` included).
     pub fn ids(&self) -> Vec<String> {
         self.0.read().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.read().is_ok_and(|t| t.contains_key(id))
+    }
+
+    /// The id of the model that has `alias` among its aliases.
+    pub fn id_for_alias(&self, alias: &str) -> Option<String> {
+        let table = self.0.read().ok()?;
+        table.iter().find(|(_, m)| m.aliases.iter().any(|a| a == alias)).map(|(id, _)| id.clone())
+    }
+
+    pub fn set_aliases(&self, id: &str, aliases: Vec<String>) {
+        if let Ok(mut table) = self.0.write() {
+            table.entry(id.to_string()).or_default().aliases = aliases;
+        }
     }
 
     /// Marks a request we made (loading / unloading) before the router confirms it.

@@ -1,6 +1,7 @@
 //! What each request event does. Handlers read through `AppState` and return the reply's `data`.
 
 use super::payload::Params;
+use super::proxy_events;
 use crate::app::AppState;
 use crate::config::{ConfigSource, config_from_value, router_args};
 use crate::db::{LogQuery, now_ms};
@@ -9,12 +10,13 @@ use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 18] = [
+pub const EVENTS: [&str; 21] = [
     "models:list",
     "models:get",
     "models:scan",
     "models:load",
     "models:unload",
+    "models:update",
     "router:init:load",
     "router:init:validate",
     "router:init:save",
@@ -28,6 +30,8 @@ pub const EVENTS: [&str; 18] = [
     "logs:get",
     "settings:get",
     "settings:update",
+    "requests:list",
+    "requests:stats",
 ];
 
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
@@ -37,6 +41,9 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:scan" => models_scan(state).await,
         "models:load" => lifecycle::request(state, &known_model(state, p).await?, Action::Load, "socket").await,
         "models:unload" => lifecycle::request(state, &known_model(state, p).await?, Action::Unload, "socket").await,
+        "models:update" => proxy_events::models_update(state, p, known_model(state, p).await?).await,
+        "requests:list" => proxy_events::requests_list(state, p).await,
+        "requests:stats" => proxy_events::requests_stats(state, p).await,
         "router:init:load" => Ok(init_load(state)),
         "router:init:validate" => init_validate(p),
         "router:init:save" => crate::live::init_save::save(state, p).await,

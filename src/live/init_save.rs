@@ -1,5 +1,6 @@
 //! `router:init:save`: validate, persist with a backup, load it again with env and CLI overrides,
-//! and restart the router with the new argv. The dashboard itself stays up.
+//! and, when its argv changed, restart the router once the requests in flight have finished
+//! (bounded). The dashboard itself stays up.
 
 use super::payload::Params;
 use crate::app::AppState;
@@ -10,6 +11,9 @@ use std::path::PathBuf;
 
 /// Keys that only take effect when llama-dashboard itself restarts.
 const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security"];
+
+/// How long a router restart waits for requests in flight to finish.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let before = state.config();
@@ -35,8 +39,12 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let after = loaded.config.clone();
     state.shared_config.replace(loaded);
     tracing::info!(path = %saved.path.display(), "init file saved");
-    let restarted = state.router.status().running();
+    let router_changed = router_args(&before) != router_args(&after) || before.router != after.router;
+    let restarted = router_changed && state.router.status().running();
     if restarted {
+        if !state.proxy.drain(DRAIN_LIMIT).await {
+            tracing::warn!("requests still running after {DRAIN_LIMIT:?}; restarting the router anyway");
+        }
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
     }
     let restart_needed: Vec<&str> =

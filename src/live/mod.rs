@@ -5,6 +5,7 @@ pub mod handlers;
 mod incoming;
 mod init_save;
 pub mod payload;
+mod proxy_events;
 
 use crate::app::AppState;
 use incoming::Incoming;

@@ -48,6 +48,12 @@ impl RouterHandle {
         self.status.borrow().clone()
     }
 
+    /// The router's base URL while it is running (no copy of the whole status).
+    pub fn running_url(&self) -> Option<String> {
+        let status = self.status.borrow();
+        status.url.clone().filter(|_| status.running())
+    }
+
     pub fn subscribe(&self) -> watch::Receiver<RouterStatus> {
         self.status.clone()
     }

@@ -1,0 +1,65 @@
+//! Request history and queue events (`requests:list`, `requests:stats`) and per-model settings
+//! (`models:update`).
+
+use super::payload::Params;
+use crate::app::AppState;
+use crate::db::{RequestQuery, now_ms};
+use crate::error::{ApiError, json_kind};
+use serde_json::{Value, json};
+
+pub const OUTCOMES: [&str; 4] = ["ok", "error", "rejected", "cancelled"];
+const MAX_TTL_SEC: i64 = 31_536_000;
+
+pub async fn requests_list(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let sort_keys: Vec<&str> = crate::db::REQUEST_SORT_KEYS.iter().map(|(k, _)| *k).collect();
+    let query = RequestQuery {
+        model: p.opt_str("model", 256)?,
+        outcome: p.one_of("outcome", &OUTCOMES)?,
+        since: p.opt_i64("since", 0, i64::MAX)?,
+        until: p.opt_i64("until", 0, i64::MAX)?,
+        sort: p.one_of("sort", &sort_keys)?,
+        ascending: p.one_of("order", &["asc", "desc"])?.is_some_and(|o| o == "asc"),
+        limit: p.opt_i64("limit", 1, 1_000)?.unwrap_or(100),
+        offset: p.opt_i64("offset", 0, i64::MAX)?.unwrap_or(0),
+    };
+    if let (Some(since), Some(until)) = (query.since, query.until)
+        && since > until
+    {
+        return Err(ApiError::bad("since", "must not be after until"));
+    }
+    let (requests, total) = state.db.query_requests(query).await?;
+    Ok(json!({"requests": requests, "total": total}))
+}
+
+pub async fn requests_stats(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let since = p.opt_i64("since", 0, i64::MAX)?.unwrap_or(now_ms() - crate::proxy::stats::DEFAULT_WINDOW_MS);
+    crate::proxy::stats::payload(state, since).await
+}
+
+/// `{id, changes: {ttl}}`: `ttl` in seconds (0 = never unload) or `null` for `models.idleTimeoutSec`.
+pub async fn models_update(state: &AppState, p: &Params, id: String) -> Result<Value, ApiError> {
+    let changes = p.required_object("changes")?;
+    if let Some(key) = changes.keys().find(|k| k.as_str() != "ttl") {
+        return Err(ApiError::bad(format!("changes.{key}"), "cannot be changed for router-mode models (only ttl)"));
+    }
+    let ttl = match changes.get("ttl") {
+        None => return Err(ApiError::bad("changes", "must name a setting to change (ttl)")),
+        Some(Value::Null) => None,
+        Some(v) => match v.as_i64() {
+            Some(n) if (0..=MAX_TTL_SEC).contains(&n) => Some(n),
+            Some(n) => {
+                return Err(ApiError::bad("changes.ttl", format!("must be between 0 and {MAX_TTL_SEC}, got {n}")));
+            }
+            None => {
+                return Err(ApiError::bad("changes.ttl", format!("must be an integer or null, got {}", json_kind(v))));
+            }
+        },
+    };
+    state.db.set_model_ttl(id.clone(), ttl).await?;
+    state.proxy.set_ttl(&id, ttl);
+    tracing::info!(model = %id, ttl = ?ttl, "model settings updated");
+    let models = state.model_list().await?;
+    let model = models.iter().find(|m| m["id"] == id.as_str()).cloned().unwrap_or(Value::Null);
+    super::broadcast(state, "models:updated", json!({"models": models})).await;
+    Ok(json!({"model": model}))
+}

@@ -1,0 +1,71 @@
+//! `/v1/*` except the model list: authenticate, read the body, resolve the model, wait for a slot,
+//! forward the bytes untouched and stream the answer back as it comes.
+
+use super::incoming::{self, Incoming};
+use super::resolve::{self, Route};
+use super::tap::{Tap, error_chain};
+use super::telemetry::Exchange;
+use super::{gate::Limits, headers};
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let mut exchange = Exchange::start(state.proxy.recorder.clone(), request.uri().path(), client);
+    match forward(&state, request, &mut exchange).await {
+        Ok(response) => response,
+        Err(err) => {
+            exchange.failed(&err);
+            err.into_response()
+        }
+    }
+}
+
+async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) -> Result<Response, ApiError> {
+    let config = state.config();
+    super::auth::check(&config, request.headers())?;
+    let (parts, body) = request.into_parts();
+    let limit = usize::try_from(config.proxy.max_body_bytes).unwrap_or(usize::MAX);
+    let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, limit).await?;
+    exchange.row.model = Some(model.clone());
+    exchange.row.stream = stream;
+    let Route { model, base_url } = resolve::route(state, &model).await?;
+    exchange.row.model = Some(model.clone());
+    exchange.row.resolved = true;
+    let limits = Limits {
+        slots: config.performance.parallel_slots.max(1) as usize,
+        queue_size: config.proxy.queue_size.max(0) as usize,
+        queue_timeout: Duration::from_millis(config.proxy.queue_timeout_ms.max(0) as u64),
+    };
+    let admission = state.proxy.gates.admit(&model, &limits).await?;
+    exchange.row.queue_ms = admission.waited.as_secs_f64() * 1000.0;
+    let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
+    let upstream = state
+        .proxy
+        .client
+        .request(parts.method, format!("{base_url}{path}"))
+        .headers(headers::to_upstream(&parts.headers))
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
+    exchange.row.status_code = upstream.status().as_u16();
+    let sse = upstream
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    exchange.row.stream = sse;
+    let mut response = Response::builder().status(upstream.status());
+    if let Some(h) = response.headers_mut() {
+        *h = headers::to_client(upstream.headers());
+    }
+    let tap = Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, admission);
+    response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
+}

@@ -1,0 +1,242 @@
+//! Per-model admission: at most `limit` requests run at once (the model's parallel slots); up to
+//! `queue_size` more wait in FIFO order (tokio's semaphore is fair) for at most the queue timeout.
+
+use crate::error::ApiError;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+/// How many recent queue waits the averages are taken over.
+const RECENT_WAITS: usize = 200;
+
+pub struct Limits {
+    pub slots: usize,
+    pub queue_size: usize,
+    pub queue_timeout: Duration,
+}
+
+/// One model's slots and queue.
+pub struct Gate {
+    slots: Arc<Semaphore>,
+    limit: usize,
+    active: AtomicUsize,
+    queued: AtomicUsize,
+    waits_ms: Mutex<VecDeque<u64>>,
+    /// When a request was last admitted or finished: the start of the model's idle time.
+    last_active: Mutex<Instant>,
+    changed: Arc<Notify>,
+}
+
+/// Held while a request runs (inside the response stream); frees the slot when dropped.
+pub struct Admission {
+    gate: Arc<Gate>,
+    _permit: OwnedSemaphorePermit,
+    pub waited: Duration,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.gate.active.fetch_sub(1, Ordering::Relaxed);
+        self.gate.touch();
+        self.gate.changed.notify_one();
+    }
+}
+
+/// Counts a waiting request until it is admitted, rejected, or its client goes away.
+struct Waiting<'a>(&'a Gate);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::Relaxed);
+        self.0.changed.notify_one();
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStats {
+    pub model: String,
+    pub active: usize,
+    pub queued: usize,
+    pub limit: usize,
+    pub avg_wait_ms: f64,
+    pub max_wait_ms: u64,
+}
+
+impl Gate {
+    fn new(limit: usize, changed: Arc<Notify>) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(limit)),
+            limit,
+            active: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
+            waits_ms: Mutex::new(VecDeque::with_capacity(RECENT_WAITS)),
+            last_active: Mutex::new(Instant::now()),
+            changed,
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.active.load(Ordering::Relaxed) + self.queued.load(Ordering::Relaxed) > 0
+    }
+
+    fn touch(&self) {
+        if let Ok(mut at) = self.last_active.lock() {
+            *at = Instant::now();
+        }
+    }
+
+    async fn admit(self: Arc<Self>, model: &str, limits: &Limits) -> Result<Admission, ApiError> {
+        let started = Instant::now();
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => self.wait(model, limits, started).await?,
+        };
+        let waited = started.elapsed();
+        self.active.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+        self.record_wait(waited);
+        self.changed.notify_one();
+        Ok(Admission { gate: self, _permit: permit, waited })
+    }
+
+    async fn wait(&self, model: &str, limits: &Limits, started: Instant) -> Result<OwnedSemaphorePermit, ApiError> {
+        let queued = self.queued.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(self);
+        self.changed.notify_one();
+        if queued >= limits.queue_size {
+            return Err(ApiError::QueueFull { model: model.into(), queued, retry_after: self.retry_after() });
+        }
+        match tokio::time::timeout(limits.queue_timeout, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(ApiError::Internal("model queue closed".into())),
+            Err(_) => Err(ApiError::QueueTimeout {
+                model: model.into(),
+                waited_ms: started.elapsed().as_millis() as u64,
+                retry_after: self.retry_after(),
+            }),
+        }
+    }
+
+    fn record_wait(&self, waited: Duration) {
+        if let Ok(mut waits) = self.waits_ms.lock() {
+            if waits.len() == RECENT_WAITS {
+                waits.pop_front();
+            }
+            waits.push_back(waited.as_millis() as u64);
+        }
+    }
+
+    /// A rough "come back in": the recent average wait, at least a second.
+    fn retry_after(&self) -> u64 {
+        let avg_ms = self.stats("").avg_wait_ms;
+        ((avg_ms / 1000.0).ceil() as u64).clamp(1, 60)
+    }
+
+    fn stats(&self, model: &str) -> QueueStats {
+        let (avg_wait_ms, max_wait_ms) = match self.waits_ms.lock() {
+            Ok(w) if !w.is_empty() => (w.iter().sum::<u64>() as f64 / w.len() as f64, *w.iter().max().unwrap_or(&0)),
+            _ => (0.0, 0),
+        };
+        QueueStats {
+            model: model.into(),
+            active: self.active.load(Ordering::Relaxed),
+            queued: self.queued.load(Ordering::Relaxed),
+            limit: self.limit,
+            avg_wait_ms,
+            max_wait_ms,
+        }
+    }
+}
+
+/// Every model's gate. A gate whose limit no longer matches the config is replaced; requests
+/// already admitted keep their slot in the old one.
+#[derive(Clone, Default)]
+pub struct Gates {
+    map: Arc<Mutex<HashMap<String, Arc<Gate>>>>,
+    pub changed: Arc<Notify>,
+}
+
+impl Gates {
+    pub async fn admit(&self, model: &str, limits: &Limits) -> Result<Admission, ApiError> {
+        self.gate(model, limits.slots).admit(model, limits).await
+    }
+
+    fn gate(&self, model: &str, slots: usize) -> Arc<Gate> {
+        let Ok(mut map) = self.map.lock() else { return Arc::new(Gate::new(slots, self.changed.clone())) };
+        match map.get(model) {
+            Some(gate) if gate.limit == slots => gate.clone(),
+            _ => {
+                let gate = Arc::new(Gate::new(slots, self.changed.clone()));
+                map.insert(model.to_string(), gate.clone());
+                gate
+            }
+        }
+    }
+
+    pub fn busy(&self, model: &str) -> bool {
+        self.map.lock().ok().and_then(|m| m.get(model).map(|g| g.busy())).unwrap_or(false)
+    }
+
+    /// When the model last started or finished a request through us; `None` if it never had one.
+    pub fn last_active(&self, model: &str) -> Option<Instant> {
+        let map = self.map.lock().ok()?;
+        map.get(model).and_then(|g| g.last_active.lock().ok().map(|at| *at))
+    }
+
+    /// Requests running now, over all models.
+    pub fn active_total(&self) -> usize {
+        self.map.lock().map(|m| m.values().map(|g| g.active.load(Ordering::Relaxed)).sum()).unwrap_or(0)
+    }
+
+    pub fn stats(&self) -> Vec<QueueStats> {
+        let Ok(map) = self.map.lock() else { return Vec::new() };
+        let mut all: Vec<QueueStats> = map.iter().map(|(id, g)| g.stats(id)).collect();
+        all.sort_by(|a, b| a.model.cmp(&b.model));
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(slots: usize, queue_size: usize, timeout_ms: u64) -> Limits {
+        Limits { slots, queue_size, queue_timeout: Duration::from_millis(timeout_ms) }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_a_slow_slot_times_out() {
+        let gates = Gates::default();
+        let l = limits(1, 1, 100);
+        let first = gates.admit("m", &l).await.unwrap();
+        let waiting = tokio::spawn({
+            let gates = gates.clone();
+            async move { gates.admit("m", &limits(1, 1, 100)).await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(matches!(gates.admit("m", &l).await, Err(ApiError::QueueFull { .. })));
+        assert!(matches!(waiting.await.unwrap(), Err(ApiError::QueueTimeout { .. })));
+        drop(first);
+        assert_eq!(gates.stats()[0].active, 0);
+        assert_eq!(gates.stats()[0].queued, 0);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_request_gets_the_slot_when_it_frees() {
+        let gates = Gates::default();
+        let first = gates.admit("m", &limits(1, 4, 2_000)).await.unwrap();
+        let next = tokio::spawn({
+            let gates = gates.clone();
+            async move { gates.admit("m", &limits(1, 4, 2_000)).await.map(|a| a.waited) }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(gates.stats()[0].queued, 1);
+        drop(first);
+        let waited = next.await.unwrap().unwrap();
+        assert!(waited >= Duration::from_millis(40));
+    }
+}

@@ -1,0 +1,117 @@
+//! Reading a `/v1` request: the body within `proxy.maxBodyBytes`, and a peek at `model` and `stream`.
+//! The body itself is forwarded byte for byte.
+
+use crate::error::{ApiError, json_kind};
+use axum::body::{Body, Bytes};
+use axum::extract::Query;
+use axum::http::{HeaderMap, Uri, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+
+pub struct Incoming {
+    pub model: String,
+    pub stream: bool,
+    pub body: Bytes,
+}
+
+#[derive(Deserialize)]
+struct Peek {
+    model: Option<Value>,
+    stream: Option<Value>,
+}
+
+pub async fn read(uri: &Uri, headers: &HeaderMap, body: Body, limit: usize) -> Result<Incoming, ApiError> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge(limit as u64));
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => return Err(ApiError::TooLarge(limit as u64)),
+        Err(err) => return Err(ApiError::bad("body", format!("could not read the request body: {err}"))),
+    };
+    let (model, stream) = if is_json(headers, &body) { peek(&body)? } else { (None, false) };
+    let model = match model.or_else(|| query_model(uri)) {
+        Some(m) => m,
+        None => return Err(ApiError::bad("model", "required: name the model to use (see GET /v1/models)")),
+    };
+    Ok(Incoming { model, stream, body })
+}
+
+fn is_json(headers: &HeaderMap, body: &Bytes) -> bool {
+    match headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(ct) => ct.contains("json"),
+        None => !body.is_empty(),
+    }
+}
+
+fn peek(body: &Bytes) -> Result<(Option<String>, bool), ApiError> {
+    let invalid = |e: serde_json::Error| ApiError::bad("body", format!("invalid JSON: {e}"));
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(invalid)?;
+        return Err(ApiError::bad("body", "must be a JSON object"));
+    }
+    let peek: Peek = serde_json::from_slice(body).map_err(invalid)?;
+    let model = match peek.model {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => return Err(ApiError::bad("model", format!("must be a string, got {}", json_kind(&other)))),
+    };
+    let stream = match peek.stream {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(other) => return Err(ApiError::bad("stream", format!("must be a boolean, got {}", json_kind(&other)))),
+    };
+    Ok((model, stream))
+}
+
+fn query_model(uri: &Uri) -> Option<String> {
+    let Query(query) = Query::<HashMap<String, String>>::try_from_uri(uri).ok()?;
+    query.get("model").cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_json(body: &'static str) -> Result<Incoming, ApiError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        read(&Uri::from_static("/v1/chat/completions"), &headers, Body::from(body), 1024).await
+    }
+
+    fn field(result: Result<Incoming, ApiError>) -> String {
+        match result {
+            Err(ApiError::BadRequest { field, .. }) => field,
+            Err(other) => format!("other error: {other}"),
+            Ok(_) => "accepted".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn model_and_stream_are_read_and_bad_bodies_name_the_problem() {
+        let ok = read_json(r#"{"model":"smol","stream":true,"messages":[]}"#).await.unwrap();
+        assert_eq!((ok.model.as_str(), ok.stream), ("smol", true));
+        assert_eq!(field(read_json(r#"{"model":"smol""#).await), "body");
+        assert_eq!(field(read_json(r#"[1,2]"#).await), "body");
+        assert_eq!(field(read_json(r#"{"messages":[]}"#).await), "model");
+        assert_eq!(field(read_json(r#"{"model":7}"#).await), "model");
+        assert_eq!(field(read_json(r#"{"model":"m","stream":"yes"}"#).await), "stream");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_too_large_even_without_a_length() {
+        let big = Body::from(vec![b' '; 4096]);
+        let result = read(&Uri::from_static("/v1/embeddings"), &HeaderMap::new(), big, 1024).await;
+        assert!(matches!(result, Err(ApiError::TooLarge(1024))));
+    }
+
+    #[tokio::test]
+    async fn a_get_names_its_model_in_the_query() {
+        let uri = Uri::from_static("/v1/slots?model=smol%20x");
+        let got = read(&uri, &HeaderMap::new(), Body::empty(), 1024).await.unwrap();
+        assert_eq!(got.model, "smol x");
+    }
+}

@@ -1,0 +1,46 @@
+//! Which upstream serves a `model`: found by id or alias among the models the router reported, then
+//! in the stored catalog. Names are only ever compared with known ids, never used as paths.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+const MAX_NAME: usize = 256;
+
+pub struct Route {
+    /// The model's id (the request may have used an alias).
+    pub model: String,
+    /// Base URL of the upstream, without a trailing slash.
+    pub base_url: String,
+}
+
+pub async fn route(state: &AppState, name: &str) -> Result<Route, ApiError> {
+    if name.is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(ApiError::bad("model", "must be a model id or alias (see GET /v1/models)"));
+    }
+    let table = &state.models_live.table;
+    let model = if table.contains(name) {
+        name.to_string()
+    } else if let Some(id) = table.id_for_alias(name) {
+        id
+    } else if in_catalog(state, name).await? {
+        name.to_string()
+    } else if looks_like_path(name) {
+        return Err(ApiError::bad("model", "must be a model id or alias, not a path"));
+    } else {
+        return Err(ApiError::ModelNotFound(name.to_string()));
+    };
+    match state.router.running_url() {
+        Some(base_url) => Ok(Route { model, base_url }),
+        None => Err(ApiError::Router(format!(
+            "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
+        ))),
+    }
+}
+
+async fn in_catalog(state: &AppState, name: &str) -> Result<bool, ApiError> {
+    Ok(state.db.list_models().await?.iter().any(|m| m["id"] == name))
+}
+
+fn looks_like_path(name: &str) -> bool {
+    name.contains(['/', '\\']) || name.contains("..") || name.starts_with('~') || name.starts_with('.')
+}

@@ -1,0 +1,110 @@
+//! The response body as it streams back to the client: bytes pass through untouched and unbuffered,
+//! while a bounded sample feeds telemetry. The model's slot is held until the body ends or the client
+//! leaves (dropping this stream drops the upstream response, which closes the upstream connection and
+//! so cancels the generation). An SSE body that fails midway, or ends without OpenAI's `[DONE]`,
+//! gets a final `data: {"error":...}` event instead of a silent cut.
+
+use super::gate::Admission;
+use super::telemetry::Exchange;
+use super::usage::BodySample;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use futures_util::Stream;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub type Upstream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+pub struct Tap {
+    upstream: Upstream,
+    sample: BodySample,
+    exchange: Exchange,
+    sse: bool,
+    /// Chat and text completions end their SSE with `data: [DONE]`; other streams need not.
+    expects_done: bool,
+    ended: bool,
+    /// The upstream answered with an error status: the request failed even if the body arrives whole.
+    error_status: bool,
+    _admission: Option<Admission>,
+}
+
+impl Tap {
+    pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, admission: Admission) -> Self {
+        let error_status = exchange.row.status_code >= 400;
+        let expects_done = sse && matches!(exchange.row.endpoint.as_str(), "/v1/chat/completions" | "/v1/completions");
+        Self {
+            upstream,
+            sample: BodySample::default(),
+            exchange,
+            sse,
+            expects_done,
+            ended: false,
+            error_status,
+            _admission: Some(admission),
+        }
+    }
+
+    fn end(&mut self, outcome: &'static str, error: Option<String>) {
+        self.ended = true;
+        self.exchange.finish(outcome, error, self.sample.usage());
+        self._admission = None;
+    }
+
+    /// Ends the stream after a failure: an SSE client gets an error event, any other client a broken body.
+    fn fail(&mut self, message: String) -> Option<Result<Bytes, std::io::Error>> {
+        tracing::warn!(model = ?self.exchange.row.model, "{message}");
+        self.end("error", Some(message.clone()));
+        if self.sse {
+            let body = ApiError::Upstream(message).openai_body();
+            Some(Ok(Bytes::from(format!("data: {body}\n\n"))))
+        } else {
+            Some(Err(std::io::Error::other(message)))
+        }
+    }
+}
+
+impl Stream for Tap {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        match this.upstream.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.exchange.first_byte();
+                this.sample.push(&chunk);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(err))) => {
+                Poll::Ready(this.fail(format!("the model's upstream failed mid-response: {}", error_chain(&err))))
+            }
+            Poll::Ready(None) if this.expects_done && !this.sample.ends_with_done() => {
+                Poll::Ready(this.fail("the model's upstream ended the stream before it was complete".into()))
+            }
+            Poll::Ready(None) if this.error_status => {
+                let message = this.sample.error_message().unwrap_or_else(|| "upstream error".into());
+                this.end("error", Some(message));
+                Poll::Ready(None)
+            }
+            Poll::Ready(None) => {
+                this.end("ok", None);
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+/// reqwest's message plus its causes ("error decoding response body: connection reset").
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

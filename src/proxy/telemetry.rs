@@ -1,0 +1,173 @@
+//! One record per `/v1` request, however it ends. An [`Exchange`] follows the request from arrival to
+//! the last byte; dropping it unfinished means the client went away. Records go through a bounded
+//! channel to [`run`], which stores them in batches, feeds `/metrics` and broadcasts `requests:completed`.
+
+use super::usage::Usage;
+use crate::app::AppState;
+use crate::db::{NewRequest, now_ms};
+use crate::error::ApiError;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const QUEUE: usize = 8192;
+const BATCH: usize = 512;
+
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::Sender<NewRequest>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    pub fn new() -> (Self, mpsc::Receiver<NewRequest>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        (Self { tx, dropped: Arc::default() }, rx)
+    }
+
+    fn record(&self, row: NewRequest) {
+        if self.tx.try_send(row).is_err() {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(dropped = n, "request telemetry queue full; records dropped");
+            }
+        }
+    }
+}
+
+/// A request in progress. Fields fill in as the request is resolved and answered.
+pub struct Exchange {
+    recorder: Recorder,
+    pub row: NewRequest,
+    started: Instant,
+    first_byte: Option<Duration>,
+    open: bool,
+}
+
+impl Exchange {
+    pub fn start(recorder: Recorder, endpoint: &str, client: Option<String>) -> Self {
+        let row = NewRequest { created_at: now_ms(), endpoint: endpoint.into(), client, ..Default::default() };
+        Self { recorder, row, started: Instant::now(), first_byte: None, open: true }
+    }
+
+    /// Moves the open record out (into the response stream); `self` is left closed.
+    pub fn hand_off(&mut self) -> Self {
+        let taken = Self {
+            recorder: self.recorder.clone(),
+            row: std::mem::take(&mut self.row),
+            started: self.started,
+            first_byte: self.first_byte,
+            open: self.open,
+        };
+        self.open = false;
+        taken
+    }
+
+    pub fn first_byte(&mut self) {
+        if self.first_byte.is_none() {
+            self.first_byte = Some(self.started.elapsed());
+        }
+    }
+
+    /// A request refused or failed before any response byte; not stored for bad credentials.
+    pub fn failed(&mut self, err: &ApiError) {
+        if matches!(err, ApiError::InvalidApiKey(_)) {
+            self.open = false;
+            return;
+        }
+        self.row.status_code = err.status().as_u16();
+        let outcome = if err.status().is_server_error() && !matches!(err, ApiError::QueueTimeout { .. }) {
+            "error"
+        } else {
+            "rejected"
+        };
+        self.finish(outcome, Some(err.to_string()), Usage::default());
+    }
+
+    /// Completes the record. TTFT is the first streamed byte; for a whole JSON body it is the
+    /// total minus llama-server's generation time.
+    pub fn finish(&mut self, outcome: &'static str, error: Option<String>, usage: Usage) {
+        if !self.open {
+            return;
+        }
+        self.open = false;
+        let total_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let ttft_ms = match (self.row.stream, self.first_byte, usage.predicted_ms) {
+            (true, Some(first), _) => Some(first.as_secs_f64() * 1000.0),
+            (false, Some(_), Some(predicted)) => Some((total_ms - predicted).max(0.0)),
+            _ => None,
+        };
+        let tokens_per_second = usage.tokens_per_second.or_else(|| {
+            let generated = usage.completion_tokens? as f64;
+            let secs = (total_ms - ttft_ms?) / 1000.0;
+            (secs > 0.0 && generated > 0.0).then(|| generated / secs)
+        });
+        let mut row = std::mem::take(&mut self.row);
+        row.outcome = outcome;
+        row.error = error;
+        row.total_ms = total_ms;
+        row.ttft_ms = ttft_ms;
+        row.prompt_tokens = usage.prompt_tokens;
+        row.completion_tokens = usage.completion_tokens;
+        row.tokens_per_second = tokens_per_second;
+        self.recorder.record(row);
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        self.finish("cancelled", Some("client disconnected before the response ended".into()), Usage::default());
+    }
+}
+
+/// Stores records in batches until cancelled, then stores what is left.
+pub async fn run(state: AppState, mut rx: mpsc::Receiver<NewRequest>, cancel: CancellationToken) {
+    loop {
+        let first = tokio::select! {
+            got = rx.recv() => got,
+            _ = cancel.cancelled() => None,
+        };
+        let Some(first) = first else { break };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(row) => batch.push(row),
+                Err(_) => break,
+            }
+        }
+        store(&state, batch).await;
+    }
+    let mut rest = Vec::new();
+    while let Ok(row) = rx.try_recv() {
+        rest.push(row);
+    }
+    if !rest.is_empty() {
+        store(&state, rest).await;
+    }
+}
+
+async fn store(state: &AppState, batch: Vec<NewRequest>) {
+    let mut served: Vec<String> = Vec::new();
+    for row in &batch {
+        state.proxy.metrics.observe(row);
+        if let Some(m) = row.model.as_ref().filter(|m| row.resolved && !served.contains(m)) {
+            served.push(m.clone());
+        }
+    }
+    let rows = match state.db.insert_requests(batch).await {
+        Ok(rows) => rows,
+        Err(err) => return tracing::warn!(error = %err, "request telemetry not stored"),
+    };
+    if crate::live::client_count(state) == 0 {
+        return;
+    }
+    for row in rows {
+        crate::live::broadcast(state, "requests:completed", json!({"request": row})).await;
+    }
+    for id in served {
+        crate::lifecycle::announce_idle_deadline(state, &id).await;
+    }
+}
