@@ -33,6 +33,24 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version
 
+step "Python with the official openai SDK (a venv, cached)"
+OPENAI_PY_VERSION=3.54.0
+PY_VENV="${LLAMA_DASHBOARD_CACHE:-$HOME/.cache/llama-dashboard}/py-openai"
+if ! "$PY_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  rm -rf "$PY_VENV"
+  if ! python3 -m venv "$PY_VENV" >/dev/null 2>&1; then
+    rm -rf "$PY_VENV"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$PY_VENV"
+  fi
+fi
+if ! "$PY_VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_PY_VERSION')" >/dev/null 2>&1; then
+  "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "openai==$OPENAI_PY_VERSION"
+fi
+LLAMA_DASHBOARD_PYTHON="$PY_VENV/bin/python"
+export LLAMA_DASHBOARD_PYTHON
+"$LLAMA_DASHBOARD_PYTHON" -c 'import openai, sys; print("using openai", openai.__version__, "on Python", sys.version.split()[0])'
+
 step "end-to-end tests"
 cd tests/js
 npm ci --no-audit --no-fund --loglevel=error

@@ -214,6 +214,12 @@ async fn bind(config: &Config) -> Result<TcpListener, AppError> {
 async fn serve(listener: TcpListener, app: Router, io: SocketIo, cancel: CancellationToken) -> Result<(), AppError> {
     let closing = cancel.clone();
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Small writes (SSE events, the first streamed bytes) go out at once instead of waiting on Nagle.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "TCP_NODELAY not set");
+        }
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         closing.cancelled().await;
         io.close().await;

@@ -98,14 +98,18 @@ impl ApiError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             Self::QueueFull { retry_after, .. } | Self::QueueTimeout { retry_after, .. } => Some(*retry_after),
-            Self::Router(_) => Some(5),
+            Self::Router(_) => Some(2),
             _ => None,
         }
     }
 
     /// The OpenAI-shaped body: `{"error":{"message","type","code"}}`.
     pub fn openai_body(&self) -> Value {
-        json!({"error": {"message": self.to_string(), "type": self.openai_type(), "param": Value::Null, "code": self.code().to_ascii_lowercase()}})
+        let param = match self {
+            Self::BadRequest { field, .. } => json!(field),
+            _ => Value::Null,
+        };
+        json!({"error": {"message": self.to_string(), "type": self.openai_type(), "param": param, "code": self.code().to_ascii_lowercase()}})
     }
 }
 

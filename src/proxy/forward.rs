@@ -30,6 +30,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
 async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) -> Result<Response, ApiError> {
     let config = state.config();
     super::auth::check(&config, request.headers())?;
+    incoming::check_path(request.uri().path())?;
     let (parts, body) = request.into_parts();
     let limit = usize::try_from(config.proxy.max_body_bytes).unwrap_or(usize::MAX);
     let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, limit).await?;
@@ -43,8 +44,10 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         queue_size: config.proxy.queue_size.max(0) as usize,
         queue_timeout: Duration::from_millis(config.proxy.queue_timeout_ms.max(0) as u64),
     };
-    let admission = state.proxy.gates.admit(&model, &limits).await?;
-    exchange.row.queue_ms = admission.waited.as_secs_f64() * 1000.0;
+    exchange.queued();
+    let admitted = state.proxy.gates.admit(&model, &limits).await;
+    exchange.dequeued();
+    let admission = admitted?;
     let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
     let upstream = state
         .proxy

@@ -113,11 +113,12 @@ impl Gate {
         match tokio::time::timeout(limits.queue_timeout, self.slots.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) => Err(ApiError::Internal("model queue closed".into())),
-            Err(_) => Err(ApiError::QueueTimeout {
-                model: model.into(),
-                waited_ms: started.elapsed().as_millis() as u64,
-                retry_after: self.retry_after(),
-            }),
+            Err(_) => {
+                // A wait that timed out counts towards the averages (and so towards Retry-After) too.
+                self.record_wait(started.elapsed());
+                let waited_ms = started.elapsed().as_millis() as u64;
+                Err(ApiError::QueueTimeout { model: model.into(), waited_ms, retry_after: self.retry_after() })
+            }
         }
     }
 

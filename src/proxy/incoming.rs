@@ -40,6 +40,19 @@ pub async fn read(uri: &Uri, headers: &HeaderMap, body: Body, limit: usize) -> R
     Ok(Incoming { model, stream, body })
 }
 
+/// Refuses paths that would leave `/v1` upstream: the URL parser resolves `.`/`..` segments (also
+/// written `%2e`) and treats `\` as `/`, so `/v1/../models/load` would reach the router's admin API.
+pub fn check_path(path: &str) -> Result<(), ApiError> {
+    let dotted = path.split(['/', '\\']).any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    });
+    if dotted || path.contains('\\') {
+        return Err(ApiError::bad("path", "must not contain '.' or '..' segments or backslashes"));
+    }
+    Ok(())
+}
+
 fn is_json(headers: &HeaderMap, body: &Bytes) -> bool {
     match headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         Some(ct) => ct.contains("json"),
@@ -106,6 +119,15 @@ mod tests {
         let big = Body::from(vec![b' '; 4096]);
         let result = read(&Uri::from_static("/v1/embeddings"), &HeaderMap::new(), big, 1024).await;
         assert!(matches!(result, Err(ApiError::TooLarge(1024))));
+    }
+
+    #[test]
+    fn paths_that_would_climb_out_of_v1_are_refused() {
+        assert!(check_path("/v1/chat/completions").is_ok());
+        assert!(check_path("/v1/models/smol.q4").is_ok());
+        for bad in ["/v1/../models/load", "/v1/%2E%2e/models/unload", "/v1/./x", "/v1\\..\\models", "/v1/a\\b"] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]

@@ -44,13 +44,15 @@ pub struct Exchange {
     pub row: NewRequest,
     started: Instant,
     first_byte: Option<Duration>,
+    /// Set while the request waits for a slot, so a client that leaves the queue still has its wait recorded.
+    queued_at: Option<Instant>,
     open: bool,
 }
 
 impl Exchange {
     pub fn start(recorder: Recorder, endpoint: &str, client: Option<String>) -> Self {
         let row = NewRequest { created_at: now_ms(), endpoint: endpoint.into(), client, ..Default::default() };
-        Self { recorder, row, started: Instant::now(), first_byte: None, open: true }
+        Self { recorder, row, started: Instant::now(), first_byte: None, queued_at: None, open: true }
     }
 
     /// Moves the open record out (into the response stream); `self` is left closed.
@@ -60,10 +62,22 @@ impl Exchange {
             row: std::mem::take(&mut self.row),
             started: self.started,
             first_byte: self.first_byte,
+            queued_at: None,
             open: self.open,
         };
         self.open = false;
         taken
+    }
+
+    pub fn queued(&mut self) {
+        self.queued_at = Some(Instant::now());
+    }
+
+    /// The wait for a slot is over (admitted or refused).
+    pub fn dequeued(&mut self) {
+        if let Some(at) = self.queued_at.take() {
+            self.row.queue_ms = at.elapsed().as_secs_f64() * 1000.0;
+        }
     }
 
     pub fn first_byte(&mut self) {
@@ -94,6 +108,7 @@ impl Exchange {
             return;
         }
         self.open = false;
+        self.dequeued();
         let total_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let ttft_ms = match (self.row.stream, self.first_byte, usage.predicted_ms) {
             (true, Some(first), _) => Some(first.as_secs_f64() * 1000.0),
@@ -117,8 +132,14 @@ impl Exchange {
     }
 }
 
+/// nginx's "client closed request": the client left before any status was sent.
+const CLIENT_CLOSED: u16 = 499;
+
 impl Drop for Exchange {
     fn drop(&mut self) {
+        if self.row.status_code == 0 {
+            self.row.status_code = CLIENT_CLOSED;
+        }
         self.finish("cancelled", Some("client disconnected before the response ended".into()), Usage::default());
     }
 }

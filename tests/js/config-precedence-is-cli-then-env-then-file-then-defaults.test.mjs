@@ -36,11 +36,12 @@ test("no config anywhere: defaults are used and the server says so", async (t) =
     { enabled: true, host: "127.0.0.1", port: 8134, serverPath: null });
   const { directory, ...models } = c.models;
   assert.match(directory, /models$/);
-  assert.deepEqual(models, { maxLoaded: 4, autoDiscovery: true, preloadModels: [], presetsFile: null });
+  assert.deepEqual(models, { maxLoaded: 4, autoDiscovery: true, preloadModels: [], presetsFile: null, idleTimeoutSec: 300 });
   assert.deepEqual(c.performance, { contextSize: 4096, batchSize: 512, gpuLayers: -1, parallelSlots: 1, httpThreads: -1, threads: -1 });
   assert.deepEqual(c.logging, { level: "info", enableDebugOutput: false, logFile: null, maxRows: 100000 });
   assert.deepEqual(c.startup, { autoStart: true, timeout: 30000, retryAttempts: 3, retryDelay: 2000 });
   assert.deepEqual(c.metrics, { intervalMs: 2000, retentionDays: 7 });
+  assert.deepEqual(c.proxy, { maxBodyBytes: 67108864, queueSize: 32, queueTimeoutMs: 120000 });
   assert.deepEqual(c.security.corsOrigins, []);
 });
 

@@ -5,9 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { startServer } from "./lib/server.mjs";
-import { connect, ok, freePort, until } from "./lib/socket.mjs";
-import { needReal, llamaServer, modelsDir } from "./lib/real.mjs";
+import { needReal, modelsDir, startWithRealRouter } from "./lib/real.mjs";
 import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE } from "./lib/browser.mjs";
 
 const skip = needReal();
@@ -17,22 +15,12 @@ let server, browser, models;
 before(async () => {
   if (skip) return;
   models = modelsDir(ID);
-  server = await startServer({
-    config: {
-      router: { port: await freePort() },
-      models: { directory: models.dir, maxLoaded: 2 },
-      performance: { contextSize: 1024, parallelSlots: 1 },
-      startup: { autoStart: true, timeout: 20000 },
-      metrics: { intervalMs: 1000 },
-    },
-    env: { LLAMA_SERVER_BIN: llamaServer },
+  server = await startWithRealRouter({
+    models: { directory: models.dir, maxLoaded: 2 },
+    performance: { contextSize: 1024, parallelSlots: 1 },
+    startup: { autoStart: true, timeout: 20000 },
+    metrics: { intervalMs: 1000 },
   });
-  const client = await connect(server.url);
-  try {
-    await until(async () => (await ok(client.socket, "router:status", {})).running, { timeoutMs: 30000, what: "router running" });
-  } finally {
-    client.close();
-  }
   browser = await launchBrowser();
 });
 

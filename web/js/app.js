@@ -7,6 +7,8 @@ import { TokenPrompt } from "./components/token-prompt.js";
 import { DashboardPage } from "./pages/dashboard.js";
 import { ModelsPage } from "./pages/models.js";
 import { SettingsPage } from "./pages/settings.js";
+import { RequestsPage } from "./pages/requests.js";
+import { PlaygroundPage } from "./pages/playground.js";
 import { NotFoundPage } from "./pages/not-found.js";
 
 const APP_NAME = "llama-dashboard";
@@ -27,6 +29,8 @@ const router = new Router({
 router
   .register("/", () => new DashboardPage({ state }), { title: "Dashboard" })
   .register("/models", () => new ModelsPage({ state }), { title: "Models" })
+  .register("/requests", () => new RequestsPage({ state }), { title: "Requests" })
+  .register("/playground", () => new PlaygroundPage({ state }), { title: "Playground" })
   .register("/settings", () => new SettingsPage({ state }), { title: "Settings" });
 
 state.connect();

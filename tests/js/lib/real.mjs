@@ -2,7 +2,8 @@
 // LLAMA_DASHBOARD_TEST_GGUF. Outside CI a missing one skips; in CI it fails.
 import { existsSync, linkSync, copyFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { tempDir } from "./socket.mjs";
+import { tempDir, connect, ok, freePort, until } from "./socket.mjs";
+import { startServer } from "./server.mjs";
 
 export const llamaServer = process.env.LLAMA_SERVER_BIN;
 export const realModel = process.env.LLAMA_DASHBOARD_TEST_GGUF;
@@ -26,4 +27,29 @@ export function modelsDir(id, extra = {}) {
   }
   for (const [name, content] of Object.entries(extra)) writeFileSync(path.join(dir.dir, name), content);
   return dir;
+}
+
+/**
+ * Writes `presets.ini` into a modelsDir() giving `embedId` an embeddings-only server of `<chatId>.gguf`
+ * (llama-server's --embeddings serves nothing else; SmolLM2 names no pooling and /v1/embeddings refuses "none").
+ */
+export function embeddingPreset(models, chatId, embedId) {
+  const file = path.join(models.dir, "presets.ini");
+  writeFileSync(file, `[${embedId}]\nmodel = ${path.join(models.dir, `${chatId}.gguf`)}\nembeddings = true\npooling = mean\n`);
+  return file;
+}
+
+/** Starts the server with the real llama-server as its router (on a free port) and waits until it runs. */
+export async function startWithRealRouter(config) {
+  const server = await startServer({
+    config: { ...config, router: { port: await freePort(), ...config.router } },
+    env: { LLAMA_SERVER_BIN: llamaServer },
+  });
+  const client = await connect(server.url);
+  try {
+    await until(async () => (await ok(client.socket, "router:status", {})).running, { timeoutMs: 30000, what: "router running" });
+  } finally {
+    client.close();
+  }
+  return server;
 }

@@ -8,12 +8,15 @@
 //   calls setBusy(action) / setBusy(null, error) around the request.
 // - Load is enabled only for unloaded/error models, Unload only for loaded ones, both only
 //   while the router runs and no request of this row is in flight.
+// - tick(nowMs) refreshes the idle-unload countdown; the details row starts with the TTL form
+//   (<form data-ttl-form>, submitted through the page), then the ModelDetails panel.
 import { h } from "../core/component.js";
 import { DASH, formatBytes, formatCount, formatParams } from "../core/format.js";
 import { statusBadge, patchBadge } from "./status-badge.js";
 import { ModelDetails } from "./model-details.js";
+import { idleCell, patchIdle, ttlForm } from "./model-ttl.js";
 
-export const COLUMNS = ["Model", "Size", "Architecture", "Parameters", "Quantization", "Context", "Status", "Actions"];
+export const COLUMNS = ["Model", "Size", "Architecture", "Parameters", "Quantization", "Context", "Status", "Idle unload", "Actions"];
 const LOADABLE = new Set(["unloaded", "error"]);
 let nextKey = 0;
 
@@ -24,7 +27,7 @@ export class ModelRow {
     this.busy = null;
     this.model = null;
     this.el = this._build(model.id);
-    this.details = new ModelDetails({ state, id: model.id, container: this.refs.panel });
+    this.details = new ModelDetails({ state, id: model.id, container: this.refs.detailsBody });
   }
 
   patch(model, routerRunning) {
@@ -32,6 +35,11 @@ export class ModelRow {
     this.model = model;
     this.routerRunning = routerRunning;
     this._patchButtons();
+  }
+
+  tick(nowMs) {
+    this.now = nowMs;
+    if (this.model) patchIdle(this.refs, this.model, nowMs);
   }
 
   setBusy(action, error) {
@@ -66,6 +74,7 @@ export class ModelRow {
     setText(r.quant, m.quantization || DASH);
     setText(r.context, formatCount(m.contextLength));
     patchBadge(r.badge, m.status);
+    patchIdle(r, m, this.now ?? Date.now());
     this._patchProgress(m);
     setText(r.error, m.error || "");
     r.error.hidden = !m.error;
@@ -131,14 +140,17 @@ export class ModelRow {
             h("progress", { max: 1, "data-ref": "progress", "data-testid": t("progress"), "aria-label": `Loading ${id}`, hidden: true }),
             h("span", { class: "muted", "data-ref": "progressText", "aria-hidden": "true", hidden: true })),
           h("span", { class: "model__error", "data-ref": "error", "data-testid": t("error"), hidden: true })),
-        h("td", { class: "model__actions", "data-label": COLUMNS[7] },
+        idleCell(id, COLUMNS[7]),
+        h("td", { class: "model__actions", "data-label": COLUMNS[8] },
           h("div", { class: "btn-row" },
             button("load", "Load", t("load"), id, "btn--primary"),
             button("unload", "Unload", t("unload"), id)),
           h("p", { class: "model__action-error", role: "alert", "data-ref": "actionError", "data-testid": t("action-error"), hidden: true })),
       ),
       h("tr", { class: "model__details", "data-ref": "detailsRow", hidden: true },
-        h("td", { colspan: COLUMNS.length, id: panelId, "data-ref": "panel", "data-testid": t("details-panel") })),
+        h("td", { colspan: COLUMNS.length, id: panelId, "data-ref": "panel", "data-testid": t("details-panel") },
+          ttlForm(id),
+          h("div", { "data-ref": "detailsBody" }))),
     );
     this.refs = {};
     for (const node of el.querySelectorAll("[data-ref]")) this.refs[node.dataset.ref] = node;

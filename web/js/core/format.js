@@ -91,3 +91,8 @@ export function formatDateTime(ms) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatTime(ms)}`;
 }
+
+/** Generation speed: 85.26 -> "85.3 tok/s". */
+export function formatRate(tokensPerSecond) {
+  return isNum(tokensPerSecond) ? `${tokensPerSecond.toFixed(1)} tok/s` : DASH;
+}

@@ -2,10 +2,14 @@
 //
 // Keys: connection ("connecting"|"connected"|"disconnected"|"unauthorized"), metrics (latest
 // Sample or null), metricsHistory (Samples oldest first, at most HISTORY_LIMIT), models
-// ([Model]), settings, router (RouterStatus), logs (newest first, at most LOGS_LIMIT).
-// - `models:status` replaces only the named model's object (status, progress, error) in a new
-//   array; every other model keeps its identity, so views can skip unchanged rows by `===`.
-//   `models:updated` replaces the list; `router:status` replaces `router`.
+// ([Model]), settings, router (RouterStatus), logs (newest first, at most LOGS_LIMIT),
+// requestStats (RequestStats over the last hour: loaded on subscribe, then the `requests:stats`
+// broadcast), serverOffsetMs (server clock minus ours, from the snapshot's serverTime).
+// - `models:status` replaces only the named model's object (status, progress, error, ttlSec,
+//   unloadAt) in a new array; every other model keeps its identity, so views can skip unchanged
+//   rows by `===`. `models:updated` replaces the list; `router:status` replaces `router`.
+// - on(event, cb) calls cb(data) for every broadcast of that event (for events that are not
+//   state, such as `requests:completed`); it returns the unsubscribe function.
 // - subscribe(key, cb) calls cb(value) now when the key has a value, then on every set();
 //   it returns the unsubscribe function.
 // - A key with a loader is (re)fetched on each connect while it has subscribers, and on
@@ -24,6 +28,7 @@ export class StateManager {
     this.listeners = new Map();
     this.loaders = new Map();
     this.loaded = new Set();
+    this.eventListeners = new Map();
     this.client = new SocketClient({
       token: readToken(),
       onStatus: (status) => this._setStatus(status),
@@ -33,6 +38,9 @@ export class StateManager {
     this.registerLoader("metricsHistory", async () => {
       const { samples = [] } = await this.request("metrics:history", { limit: HISTORY_LIMIT });
       this.set("metricsHistory", mergeSamples(this.state.metricsHistory || [], samples));
+    });
+    this.registerLoader("requestStats", async () => {
+      this.set("requestStats", await this.request("requests:stats", {}));
     });
   }
 
@@ -55,6 +63,18 @@ export class StateManager {
     if (this.state[key] !== undefined) cb(this.state[key]);
     if (this.state.connection === "connected" && !this.loaded.has(key)) this._load(key);
     return () => this.listeners.get(key)?.delete(cb);
+  }
+
+  /** Runs key's loader again now (when connected; otherwise the next connect does). */
+  refresh(key) {
+    if (this.state.connection === "connected") this._load(key);
+  }
+
+  /** cb(data) for each `event` broadcast; returns the unsubscribe function. */
+  on(event, cb) {
+    if (!this.eventListeners.has(event)) this.eventListeners.set(event, new Set());
+    this.eventListeners.get(event).add(cb);
+    return () => this.eventListeners.get(event)?.delete(cb);
   }
 
   /** loader() fetches and set()s the key; its failure is stored under `<key>Error`. */
@@ -103,6 +123,7 @@ export class StateManager {
       for (const key of ["models", "router", "metrics", "settings"]) {
         if (data[key] !== undefined) this.set(key, data[key]);
       }
+      if (Number.isFinite(data.serverTime)) this.set("serverOffsetMs", data.serverTime - Date.now());
       if (data.metrics) this._appendSample(data.metrics);
     } else if (event === "metrics:update" && data.metrics) {
       this.set("metrics", data.metrics);
@@ -117,15 +138,21 @@ export class StateManager {
       this.set("models", data.models);
     } else if (event === "models:status" && data.id) {
       this._patchModel(data);
+    } else if (event === "requests:stats" && Array.isArray(data.queues)) {
+      this.set("requestStats", data);
     }
+    for (const cb of [...(this.eventListeners.get(event) || [])]) cb(data);
   }
 
-  _patchModel({ id, status, progress, error }) {
+  _patchModel({ id, status, progress, error, ttlSec, unloadAt }) {
     const models = this.state.models || [];
     const index = models.findIndex((m) => m.id === id);
     if (index < 0) return; // not in the catalog yet: the models:updated that follows brings it
     const next = models.slice();
-    next[index] = { ...models[index], status, progress: progress ?? null, error: error ?? null };
+    const patch = { status, progress: progress ?? null, error: error ?? null };
+    if (ttlSec !== undefined) patch.ttlSec = ttlSec;
+    if (unloadAt !== undefined) patch.unloadAt = unloadAt;
+    next[index] = { ...models[index], ...patch };
     this.set("models", next);
   }
 

@@ -1,4 +1,4 @@
-// Dashboard page: live system metrics and the llama-server router card.
+// Dashboard page: live system metrics, the /v1 requests card and the llama-server router card.
 //
 // Renders its DOM once; each `metrics` push patches text nodes and each `metricsHistory`
 // change feeds the two charts with setData. History is prefilled by the StateManager's
@@ -9,6 +9,7 @@ import { LineChart } from "../components/line-chart.js";
 import { describeModels, describeSample, patchCards, statCards } from "../components/stat-cards.js";
 import { renderGpus } from "../components/gpu-list.js";
 import { RouterCard } from "../components/router-card.js";
+import { RequestsCard } from "../components/requests-card.js";
 
 const CPU_COLOR = "#3b8eea";
 const MEM_COLOR = "#2fb573";
@@ -30,7 +31,7 @@ export class DashboardPage extends Component {
         ),
       ),
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", hidden: true }),
-      h("div", { class: "stat-grid" }, statCards()),
+      h("div", { class: "stat-grid", "data-ref": "statGrid" }, statCards()),
       h("div", { class: "router-slot", "data-ref": "routerSlot" }),
       h(
         "div",
@@ -55,6 +56,8 @@ export class DashboardPage extends Component {
     const { state } = this.props;
     const routerCard = new RouterCard({ state }).mount(refs.routerSlot);
     this.own(() => routerCard.destroy());
+    const requestsCard = new RequestsCard({ state }).mount(refs.statGrid);
+    this.own(() => requestsCard.destroy());
     this.own(state.subscribe("metrics", (sample) => this._showSample(sample)));
     this.own(state.subscribe("metricsHistory", (samples) => this._showHistory(samples)));
     this.own(state.subscribe("models", (models) => patchCards(refs, describeModels(models))));

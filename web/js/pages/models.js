@@ -4,12 +4,19 @@
 // created, patched in place or removed, never rebuilt); each `router` change updates the
 // directory, the "router is not running" notice and the buttons. Load / Unload replies only
 // say "accepted": progress and the end arrive as `models:status` through the StateManager.
+// Each row's idle-unload countdown ticks once a second (in server time); a row's details hold
+// the TTL form, saved with `models:update`.
 import { Component, h } from "../core/component.js";
 import { COLUMNS, ModelRow } from "../components/model-row.js";
+import { parseTtl } from "../components/model-ttl.js";
 
 export class ModelsPage extends Component {
   getEventMap() {
-    return { "click [data-action]": "handleAction", "click [data-ref=rescan]": "handleRescan" };
+    return {
+      "click [data-action]": "handleAction",
+      "click [data-ref=rescan]": "handleRescan",
+      "submit form[data-ttl-form]": "handleTtl",
+    };
   }
 
   render() {
@@ -44,6 +51,41 @@ export class ModelsPage extends Component {
     const { state } = this.props;
     this.own(state.subscribe("router", (router) => this._showRouter(router)));
     this.own(state.subscribe("models", (models) => this._reconcile(models)));
+    const tick = () => {
+      const now = Date.now() + (state.get("serverOffsetMs") || 0);
+      for (const row of this.rows.values()) row.tick(now);
+    };
+    tick();
+    const timer = setInterval(tick, 1000);
+    this.own(() => clearInterval(timer));
+  }
+
+  /** Save TTL: `models:update {id, changes:{ttl}}`; the models:updated broadcast brings the new value. */
+  async handleTtl(event, form) {
+    event.preventDefault();
+    const id = form.dataset.ttlForm;
+    const input = form.elements.ttl;
+    const status = form.querySelector("[role=status]");
+    const button = form.querySelector("button");
+    const { ttl, error } = parseTtl(input.value);
+    if (error) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    if (error) {
+      status.textContent = error;
+      return;
+    }
+    button.disabled = true;
+    status.textContent = "Saving…";
+    try {
+      await this.props.state.request("models:update", { id, changes: { ttl } });
+      status.textContent = ttl === null ? "Saved: back to the default" : "Saved";
+      input.value = "";
+    } catch (err) {
+      status.textContent = `Not saved: ${err.message}`;
+      input.setAttribute("aria-invalid", "true");
+    } finally {
+      button.disabled = false;
+    }
   }
 
   async handleAction(event, button) {

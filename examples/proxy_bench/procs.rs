@@ -1,0 +1,122 @@
+//! The processes under test: llama-dashboard (which starts its router: the stub or a real llama-server)
+//! and nginx as a plain reverse proxy. All are killed when dropped; the router dies with the dashboard.
+
+use crate::load::BenchResult;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Dashboard {
+    _child: Child,
+    pub url: String,
+    pub router_url: String,
+}
+
+pub fn free_port() -> BenchResult<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+pub async fn dashboard(binary: &Path, work: &Path, config: serde_json::Value) -> BenchResult<Dashboard> {
+    let router_port = config["router"]["port"].as_u64().ok_or("router.port missing")?;
+    let config_path = work.join("llama-router.init.json");
+    std::fs::write(&config_path, serde_json::to_vec_pretty(&config)?)?;
+    let mut child = Command::new(binary)
+        .args(["--host", "127.0.0.1", "--port", "0", "--data-dir"])
+        .arg(work.join("data"))
+        .arg("--config")
+        .arg(&config_path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(url) = line.strip_prefix("llama-dashboard listening on ") {
+                return Ok(url.trim().to_string());
+            }
+        }
+        Err::<String, Box<dyn std::error::Error + Send + Sync>>("llama-dashboard exited before listening".into())
+    })
+    .await??;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Dashboard { _child: child, url, router_url: format!("http://127.0.0.1:{router_port}") })
+}
+
+pub struct Nginx {
+    child: Child,
+    pub url: String,
+}
+
+/// nginx's workers outlive a SIGKILLed master, so it gets SIGTERM (fast shutdown) and a moment to exit.
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+pub fn nginx_binary() -> Option<PathBuf> {
+    let named = std::env::var("BENCH_NGINX").ok().map(PathBuf::from);
+    named.into_iter().chain(["/usr/sbin/nginx".into(), "/usr/bin/nginx".into()]).find(|p| p.exists())
+}
+
+/// nginx configured the way one would put it in front of an SSE API: HTTP/1.1 keep-alive upstream, no buffering.
+pub async fn nginx(binary: &Path, work: &Path, upstream: &str) -> BenchResult<Nginx> {
+    let port = free_port()?;
+    let dir = work.display();
+    let upstream = upstream.trim_start_matches("http://");
+    let conf = format!(
+        "worker_processes auto;\npid {dir}/nginx.pid;\nerror_log {dir}/nginx-error.log warn;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n\
+           fastcgi_temp_path {dir}/fastcgi;\n  uwsgi_temp_path {dir}/uwsgi;\n  scgi_temp_path {dir}/scgi;\n\
+           upstream up {{ server {upstream}; keepalive 128; }}\n\
+           server {{\n    listen 127.0.0.1:{port};\n    client_max_body_size 64m;\n\
+             location / {{ proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\";\n\
+               proxy_buffering off; proxy_read_timeout 600s; }}\n  }}\n}}\n"
+    );
+    let path = work.join("nginx.conf");
+    std::fs::write(&path, conf)?;
+    let child = Command::new(binary)
+        .arg("-p")
+        .arg(work)
+        .arg("-c")
+        .arg(&path)
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err("nginx did not start listening in 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Nginx { child, url: format!("http://127.0.0.1:{port}") })
+}
+
+/// Waits until `url` answers a GET with success and `check` accepts the body.
+pub async fn wait_for(client: &reqwest::Client, url: &str, check: impl Fn(&str) -> bool) -> BenchResult<()> {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(url).send().await
+            && r.status().is_success()
+            && check(&r.text().await.unwrap_or_default())
+        {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!("{url} not ready after 60 s").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

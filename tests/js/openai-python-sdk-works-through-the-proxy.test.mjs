@@ -1,0 +1,87 @@
+// The official OpenAI Python SDK against our /v1 proxy (real llama-server router, real model): runs
+// tests/py/openai_sdk_check.py with $LLAMA_DASHBOARD_PYTHON (scripts/test.sh makes a venv with a pinned `openai`).
+import { test, before, after } from "node:test";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import assert from "node:assert/strict";
+import { startServer, repoRoot } from "./lib/server.mjs";
+import { connect, ok, freePort, until } from "./lib/socket.mjs";
+import { needReal, llamaServer, modelsDir, embeddingPreset } from "./lib/real.mjs";
+
+const python = process.env.LLAMA_DASHBOARD_PYTHON;
+
+/** Like needReal(): a missing Python skips locally and fails in CI. */
+function needPython() {
+  if (python && existsSync(python)) return false;
+  if (process.env.CI) throw new Error("CI must provide LLAMA_DASHBOARD_PYTHON, a Python with the openai package (scripts/test.sh sets it)");
+  return "LLAMA_DASHBOARD_PYTHON not set (scripts/test.sh sets it to a venv with the openai package)";
+}
+
+const skip = needReal() || needPython();
+const CHAT = "smol";
+const EMBED = "smol-embed";
+const KEY = "sk-test-123";
+let server, keyed, client, models, embeddingLength;
+
+before(async () => {
+  if (skip) return;
+  models = modelsDir(CHAT);
+  const presets = embeddingPreset(models, CHAT, EMBED);
+  server = await startServer({
+    config: {
+      router: { port: await freePort() },
+      models: { directory: models.dir, presetsFile: presets },
+      performance: { contextSize: 2048 },
+      startup: { autoStart: true, timeout: 20000 },
+    },
+    env: { LLAMA_SERVER_BIN: llamaServer },
+  });
+  keyed = await startServer({ config: { models: { directory: models.dir }, security: { apiKeys: [KEY] } } });
+  client = await connect(server.url);
+  await until(async () => (await ok(client.socket, "router:status", {})).running, { timeoutMs: 30000, what: "router running" });
+  await until(async () => (await ok(client.socket, "models:list", {})).models.some((m) => m.id === EMBED), { timeoutMs: 20000, what: `${EMBED} listed` });
+  const { models: list } = await ok(client.socket, "models:list", {});
+  embeddingLength = list.find((m) => m.id === CHAT).metadata.embeddingLength;
+});
+
+after(async () => {
+  client?.close();
+  await keyed?.stop();
+  await server?.stop();
+  models?.cleanup();
+});
+
+function run(cmd, args, { timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+    let output = "";
+    proc.stdout.on("data", (c) => { output += c; });
+    proc.stderr.on("data", (c) => { output += c; });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    proc.on("error", (e) => { clearTimeout(timer); reject(e); });
+    proc.on("exit", (code, signal) => { clearTimeout(timer); resolve({ code, signal, output }); });
+  });
+}
+
+test("the Python SDK lists, chats (whole and streamed), completes, embeds, and gets typed errors", { skip }, async (t) => {
+  const script = path.join(repoRoot, "tests/py/openai_sdk_check.py");
+  const { code, signal, output } = await run(python, [
+    script, "--base-url", server.url, "--model", CHAT, "--embed-model", EMBED,
+    "--embedding-size", String(embeddingLength), "--keyed-url", keyed.url, "--key", KEY,
+  ], { timeoutMs: 180_000 });
+  for (const line of output.trim().split("\n")) t.diagnostic(line);
+  assert.equal(code, 0, `openai_sdk_check.py exited with ${code ?? signal}:\n${output}`);
+  assert.match(output, /all checks passed/, output);
+
+  // What the script did is in the request history like any client's requests.
+  const { requests } = await until(async () => {
+    const r = await ok(client.socket, "requests:list", { limit: 100 });
+    return r.requests.some((x) => x.model === "no-such-model") && r;
+  }, { what: "the script's requests stored" });
+  const okRows = requests.filter((r) => r.outcome === "ok");
+  assert.ok(okRows.some((r) => r.endpoint === "/v1/chat/completions" && r.stream && r.ttftMs > 0), JSON.stringify(requests, null, 1));
+  assert.ok(okRows.some((r) => r.endpoint === "/v1/chat/completions" && !r.stream && r.completionTokens > 0));
+  assert.ok(okRows.some((r) => r.endpoint === "/v1/completions"));
+  assert.ok(okRows.some((r) => r.endpoint === "/v1/embeddings" && r.model === EMBED));
+});
