@@ -69,7 +69,8 @@ pub const SORTABLE: [(&str, &str); 6] = [
     ("promptTokens", "prompt_tokens"),
 ];
 
-/// Aggregates for one model over a time window.
+/// Aggregates for one model over a time window; `errors` counts failed and refused requests, not the ones
+/// their clients cancelled.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelTotals {
@@ -151,7 +152,7 @@ impl Db {
     pub async fn request_totals(&self, since: i64) -> Result<Vec<ModelTotals>, DbError> {
         self.call(move |c| {
             let mut stmt = c.prepare(
-                "SELECT model_id, COUNT(*), SUM(outcome <> 'ok'), COALESCE(SUM(prompt_tokens), 0),
+                "SELECT model_id, COUNT(*), SUM(outcome IN ('error', 'rejected')), COALESCE(SUM(prompt_tokens), 0),
                         COALESCE(SUM(completion_tokens), 0), AVG(ttft_ms), AVG(total_ms), AVG(queue_ms),
                         AVG(tokens_per_second)
                  FROM requests WHERE created_at >= ?1 GROUP BY model_id ORDER BY COUNT(*) DESC",
@@ -266,6 +267,7 @@ mod tests {
         let batch = vec![request("a", "ok", 30.0), request("a", "error", 10.0), request("b", "ok", 20.0)];
         let stored = db.insert_requests(batch).await.unwrap();
         assert_eq!(stored.len(), 3);
+        db.insert_requests(vec![request("c", "cancelled", 5.0)]).await.unwrap();
 
         let q = RequestQuery { model: Some("a".into()), limit: 10, ..Default::default() };
         let (rows, total) = db.query_requests(q).await.unwrap();
@@ -274,10 +276,12 @@ mod tests {
         let q =
             RequestQuery { sort: Some("totalMs".into()), ascending: true, limit: 1, offset: 1, ..Default::default() };
         let (rows, total) = db.query_requests(q).await.unwrap();
-        assert_eq!((rows[0].total_ms, total), (Some(20.0), 3));
+        assert_eq!((rows[0].total_ms, total), (Some(10.0), 4));
 
         let totals = db.request_totals(0).await.unwrap();
         let a = totals.iter().find(|t| t.model.as_deref() == Some("a")).unwrap();
         assert_eq!((a.requests, a.errors, a.completion_tokens), (2, 1, 20));
+        let c = totals.iter().find(|t| t.model.as_deref() == Some("c")).unwrap();
+        assert_eq!((c.requests, c.errors), (1, 0), "a cancelled request is not an error");
     }
 }
