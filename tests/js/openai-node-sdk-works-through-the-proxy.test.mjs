@@ -5,8 +5,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, APIError } from "openai";
 import { startServer } from "./lib/server.mjs";
-import { connect, ok, freePort, until } from "./lib/socket.mjs";
-import { needReal, llamaServer, modelsDir, embeddingPreset } from "./lib/real.mjs";
+import { connect, ok, until } from "./lib/socket.mjs";
+import { needReal, modelsDir, embeddingPreset, startWithRealRouter } from "./lib/real.mjs";
 
 const skip = needReal();
 const CHAT = "smol";
@@ -30,18 +30,13 @@ before(async () => {
   // llama-server's --embeddings restricts a server to embeddings, so embeddings get their own preset id; the
   // model has no pooling type of its own and OpenAI's /v1/embeddings needs one.
   const presets = embeddingPreset(models, CHAT, EMBED);
-  server = await startServer({
-    config: {
-      router: { port: await freePort() },
-      models: { directory: models.dir, presetsFile: presets },
-      performance: { contextSize: 2048, parallelSlots: 1 },
-      proxy: { queueTimeoutMs: 10000 },
-      startup: { autoStart: true, timeout: 20000 },
-    },
-    env: { LLAMA_SERVER_BIN: llamaServer },
+  server = await startWithRealRouter({
+    models: { directory: models.dir, presetsFile: presets },
+    performance: { contextSize: 2048, parallelSlots: 1 },
+    proxy: { queueTimeoutMs: 10000 },
+    startup: { autoStart: true, timeout: 20000 },
   });
   client = await connect(server.url);
-  await until(async () => (await ok(client.socket, "router:status", {})).running, { timeoutMs: 30000, what: "router running" });
   const { models: list } = await ok(client.socket, "models:list", {});
   embeddingLength = list.find((m) => m.id === CHAT)?.metadata?.embeddingLength;
   sdk = openai(server.url);

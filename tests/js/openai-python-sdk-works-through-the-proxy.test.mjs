@@ -6,8 +6,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { startServer, repoRoot } from "./lib/server.mjs";
-import { connect, ok, freePort, until } from "./lib/socket.mjs";
-import { needReal, llamaServer, modelsDir, embeddingPreset } from "./lib/real.mjs";
+import { connect, ok, until } from "./lib/socket.mjs";
+import { needReal, modelsDir, embeddingPreset, startWithRealRouter } from "./lib/real.mjs";
 
 const python = process.env.LLAMA_DASHBOARD_PYTHON;
 
@@ -28,18 +28,13 @@ before(async () => {
   if (skip) return;
   models = modelsDir(CHAT);
   const presets = embeddingPreset(models, CHAT, EMBED);
-  server = await startServer({
-    config: {
-      router: { port: await freePort() },
-      models: { directory: models.dir, presetsFile: presets },
-      performance: { contextSize: 2048 },
-      startup: { autoStart: true, timeout: 20000 },
-    },
-    env: { LLAMA_SERVER_BIN: llamaServer },
+  server = await startWithRealRouter({
+    models: { directory: models.dir, presetsFile: presets },
+    performance: { contextSize: 2048 },
+    startup: { autoStart: true, timeout: 20000 },
   });
   keyed = await startServer({ config: { models: { directory: models.dir }, security: { apiKeys: [KEY] } } });
   client = await connect(server.url);
-  await until(async () => (await ok(client.socket, "router:status", {})).running, { timeoutMs: 30000, what: "router running" });
   await until(async () => (await ok(client.socket, "models:list", {})).models.some((m) => m.id === EMBED), { timeoutMs: 20000, what: `${EMBED} listed` });
   const { models: list } = await ok(client.socket, "models:list", {});
   embeddingLength = list.find((m) => m.id === CHAT).metadata.embeddingLength;
