@@ -6,7 +6,8 @@
 //!
 //! Environment: LLAMA_SERVER_BIN and LLAMA_DASHBOARD_TEST_GGUF (the real section; skipped without them),
 //! BENCH_NGINX (default /usr/sbin/nginx; `apt-get install nginx-light`), BENCH_ROUNDS (3),
-//! BENCH_C1_N (2000), BENCH_C32_N (20000), BENCH_TTFB_N (500). Invoked with llama-server's argv
+//! BENCH_C1_N (2000), BENCH_C32_N (20000), BENCH_TTFB_N (500); for the real model BENCH_REAL_ROUNDS (3),
+//! BENCH_REAL_C1_N (40), BENCH_REAL_C32_N (128), BENCH_REAL_TTFB_N (40). Invoked with llama-server's argv
 //! (`--models-dir ...`), this binary is the stub upstream itself.
 
 mod load;
@@ -110,9 +111,9 @@ async fn bench() -> BenchResult<()> {
         title: "real llama-server (SmolLM2-135M Q4_1, CPU)",
         model: "smol",
         max_tokens: 8,
-        rounds: 1,
+        rounds: env_usize("BENCH_REAL_ROUNDS", 3),
         c1: env_usize("BENCH_REAL_C1_N", 40),
-        c32: env_usize("BENCH_REAL_C32_N", 96),
+        c32: env_usize("BENCH_REAL_C32_N", 128),
         ttfb: env_usize("BENCH_REAL_TTFB_N", 40),
     };
     let work = tempdir("real")?;
