@@ -175,6 +175,12 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
         LogWriter { rx: startup.log_rx, dropped: startup.log_dropped, db, state, cancel: writer_cancel.clone() }.run(),
     );
 
+    if !crate::config::is_loopback(&config.server.host) && config.security.api_keys.is_empty() {
+        tracing::warn!(
+            host = %config.server.host,
+            "security.apiKeys is empty: /v1 is open to anyone who can reach this address (the admin token guards only the dashboard)"
+        );
+    }
     if let Ok(addr) = listener.local_addr() {
         println!("llama-dashboard listening on http://{addr}");
         tracing::info!(%addr, startup_ms = t.elapsed().as_millis() as u64, "ready");

@@ -14,7 +14,7 @@ pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, Loa
 pub use save::{Saved, restore_redacted_secrets, write_with_backup};
 pub use schema::*;
 pub use shared::SharedConfig;
-pub use validate::{ConfigIssue, LOG_LEVELS, config_from_value, validate};
+pub use validate::{ConfigIssue, LOG_LEVELS, config_from_value, is_loopback, validate};
 
 #[cfg(test)]
 mod tests;
