@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// Keys that only take effect when llama-dashboard itself restarts.
-const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security"];
+/// API keys, the admin token and proxy limits are read per request and apply at once.
+const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security.corsOrigins"];
 
 /// How long a router restart waits for requests in flight to finish.
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -59,6 +60,8 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     }))
 }
 
+/// The value at a dotted key path (`server`, `security.corsOrigins`).
 fn section(config: &config::Config, key: &str) -> Value {
-    serde_json::to_value(config).map(|v| v[key].clone()).unwrap_or(Value::Null)
+    let pointer = format!("/{}", key.replace('.', "/"));
+    serde_json::to_value(config).ok().and_then(|v| v.pointer(&pointer).cloned()).unwrap_or(Value::Null)
 }

@@ -62,11 +62,15 @@ test("a valid config is saved with a backup and the router restarts with the new
   assert.equal((await ok(client.socket, "router:init:status", {})).maxLoaded, 3);
 });
 
-test("changing security settings is saved but reported as needing a restart of llama-dashboard", { skip }, async () => {
+test("changing CORS origins is saved but reported as needing a restart of llama-dashboard; API keys are not", { skip }, async () => {
   const { config } = await ok(client.socket, "router:init:load", {});
-  const security = { ...config.security, corsOrigins: ["http://example.test"] };
-  const saved = await ok(client.socket, "router:init:save", { config: { ...config, security } });
-  assert.deepEqual(saved.requiresRestart, ["security"]);
+  const keyed = await ok(client.socket, "router:init:save", { config: { ...config, security: { ...config.security, apiKeys: ["sk-save-1"] } } });
+  assert.deepEqual(keyed.requiresRestart, [], "API keys apply at once");
+  assert.equal(keyed.routerRestarted, false, "the router's argv did not change");
+  const { config: current } = await ok(client.socket, "router:init:load", {});
+  const security = { ...current.security, corsOrigins: ["http://example.test"] };
+  const saved = await ok(client.socket, "router:init:save", { config: { ...current, security } });
+  assert.deepEqual(saved.requiresRestart, ["security.corsOrigins"]);
   assert.deepEqual(JSON.parse(readFileSync(file, "utf8")).security.corsOrigins, ["http://example.test"]);
   assert.equal((await fetch(`${server.url}/health`)).status, 200, "still serving");
 });
