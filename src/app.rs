@@ -52,6 +52,7 @@ pub struct AppState {
     pub router: RouterHandle,
     pub models_live: LiveModels,
     pub proxy: Proxy,
+    pub backends: crate::backends::BackendsHandle,
     latest: watch::Receiver<Option<Sample>>,
 }
 
@@ -108,7 +109,27 @@ impl AppState {
                 model["unloadAt"] = serde_json::json!(unload_at);
             }
         }
+        models.extend(self.backend_models());
         Ok(models)
+    }
+}
+
+impl AppState {
+    /// `backends.models` with each backend's live status.
+    pub fn backend_models(&self) -> Vec<Value> {
+        let config = self.config();
+        config
+            .backends
+            .models
+            .iter()
+            .map(|m| {
+                let activity = crate::backends::Activity {
+                    last_active: self.proxy.gates.last_active(&m.name),
+                    busy: self.proxy.gates.busy(&m.name),
+                };
+                crate::backends::model_json(&config.backends, m, self.backends.status(&m.name), activity)
+            })
+            .collect()
     }
 }
 
@@ -133,9 +154,12 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let task_cancel = cancel.child_token();
     let (router, router_task) = crate::supervisor::spawn(shared_config.clone(), task_cancel.clone());
     let (proxy, telemetry_rx) = Proxy::new()?;
+    let (backends, backends_task) =
+        crate::backends::spawn(shared_config.clone(), proxy.gates.clone(), task_cancel.clone())?;
     let state = AppState {
         router,
         proxy,
+        backends,
         models_live: LiveModels::new()?,
         shared_config,
         cli: startup.cli,
@@ -155,6 +179,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     tasks.spawn(crate::boot::announce_router_status(state.clone(), task_cancel.clone()));
     tasks.spawn(crate::boot::start_router(state.clone()));
     tasks.spawn(crate::lifecycle::follow_router(state.clone(), task_cancel.clone()));
+    tasks.spawn(crate::lifecycle::follow_backends(state.clone(), task_cancel.clone()));
     tasks.spawn(
         SamplerTask {
             db: db.clone(),
@@ -189,6 +214,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     task_cancel.cancel();
     while tasks.join_next().await.is_some() {}
     let _ = router_task.await;
+    let _ = backends_task.await;
     tracing::info!("stopped");
     writer_cancel.cancel();
     let _ = writer.await;

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Waited in the model's queue longer than `proxy.queueTimeoutMs`.
     #[error("model '{model}' stayed busy for {waited_ms} ms (proxy.queueTimeoutMs); retry later")]
     QueueTimeout { model: String, waited_ms: u64, retry_after: u64 },
+    /// One of our own backends could not be started (the message says why, with its last output).
+    #[error("{0}")]
+    Backend(String),
     /// The model's upstream failed or could not be reached.
     #[error("{0}")]
     Upstream(String),
@@ -58,6 +61,7 @@ impl ApiError {
             Self::QueueFull { .. } => "QUEUE_FULL",
             Self::QueueTimeout { .. } => "QUEUE_TIMEOUT",
             Self::Upstream(_) => "UPSTREAM_ERROR",
+            Self::Backend(_) => "BACKEND_ERROR",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -78,7 +82,7 @@ impl ApiError {
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Router(_) | Self::QueueTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Router(_) | Self::QueueTimeout { .. } | Self::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -90,7 +94,9 @@ impl ApiError {
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => "authentication_error",
             Self::QueueFull { .. } => "rate_limit_error",
-            Self::Router(_) | Self::Internal(_) | Self::QueueTimeout { .. } | Self::Upstream(_) => "server_error",
+            Self::Router(_) | Self::Internal(_) | Self::QueueTimeout { .. } | Self::Upstream(_) | Self::Backend(_) => {
+                "server_error"
+            }
         }
     }
 
@@ -110,6 +116,15 @@ impl ApiError {
             _ => Value::Null,
         };
         json!({"error": {"message": self.to_string(), "type": self.openai_type(), "param": param, "code": self.code().to_ascii_lowercase()}})
+    }
+}
+
+impl From<crate::backends::BackendError> for ApiError {
+    fn from(err: crate::backends::BackendError) -> Self {
+        match err {
+            crate::backends::BackendError::NotConfigured(model) => Self::ModelNotFound(model),
+            other => Self::Backend(other.to_string()),
+        }
     }
 }
 

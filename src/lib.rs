@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod backends;
 pub mod boot;
 pub mod catalog;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! Configuration: the init-file schema, env and CLI overrides, validation, llama-server argv.
 
 mod argv;
+mod backends;
 mod env;
 mod load;
 mod save;
@@ -9,6 +10,7 @@ mod shared;
 mod validate;
 
 pub use argv::router_args;
+pub use backends::{BackendModel, ModelOrigin, SpawnConfig, is_plain_name};
 pub use env::ENV_OVERRIDES;
 pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, load};
 pub use save::{Saved, restore_redacted_secrets, write_with_backup};

@@ -1,6 +1,7 @@
 //! The init file's schema (`llama-router.init.json`): every key optional, defaults below.
 //! Field names are camelCase in JSON; unknown keys are rejected so typos surface at startup.
 
+pub use super::backends::BackendsConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,8 +18,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub metrics: MetricsConfig,
     pub proxy: ProxyConfig,
-    /// Own on-demand backends; free-form until that feature lands.
-    pub backends: Value,
+    pub backends: BackendsConfig,
 }
 
 impl Default for Config {
@@ -34,7 +34,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             metrics: MetricsConfig::default(),
             proxy: ProxyConfig::default(),
-            backends: Value::Object(Default::default()),
+            backends: BackendsConfig::default(),
         }
     }
 }

@@ -66,7 +66,7 @@ pub fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
             "security" => section_into(key, section, &mut config.security),
             "metrics" => section_into(key, section, &mut config.metrics),
             "proxy" => section_into(key, section, &mut config.proxy),
-            "backends" => backends_into(section, &mut config.backends),
+            "backends" => section_into(key, section, &mut config.backends),
             _ => Err(ConfigIssue::new(key.clone(), "unknown key")),
         };
         if let Err(issue) = result {
@@ -87,15 +87,6 @@ fn section_into<T: DeserializeOwned>(key: &str, value: &Value, slot: &mut T) -> 
             let path = if inner == "." { key.to_string() } else { format!("{key}.{inner}") };
             Err(ConfigIssue::new(path, clean_serde_message(&err.inner().to_string())))
         }
-    }
-}
-
-fn backends_into(value: &Value, slot: &mut Value) -> Result<(), ConfigIssue> {
-    if value.is_object() {
-        *slot = value.clone();
-        Ok(())
-    } else {
-        Err(ConfigIssue::new("backends", "must be an object"))
     }
 }
 
@@ -165,7 +156,56 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     v.range("proxy.maxBodyBytes", c.proxy.max_body_bytes, 1024, 4 * 1024 * 1024 * 1024);
     v.range("proxy.queueSize", c.proxy.queue_size, 0, 100_000);
     v.range("proxy.queueTimeoutMs", c.proxy.queue_timeout_ms, 100, 3_600_000);
+    backend_issues(&mut v, c);
     v.0
+}
+
+fn backend_issues(v: &mut Issues, c: &Config) {
+    let b = &c.backends;
+    v.min("backends.basePort", i64::from(b.base_port), 1024);
+    v.non_empty("backends.healthEndpoint", &b.health_endpoint);
+    if !b.health_endpoint.starts_with('/') {
+        v.push("backends.healthEndpoint", "must start with '/'");
+    }
+    v.range("backends.startTimeoutSec", b.start_timeout_sec, 1, 3_600);
+    v.range("backends.idleTimeoutSec", b.idle_timeout_sec, 0, 31_536_000);
+    v.range("backends.maxRunning", b.max_running, 0, 64);
+    spawn_issues(v, "backends.defaultSpawn", &b.default_spawn);
+    let mut names: Vec<&str> = Vec::new();
+    for (i, m) in b.models.iter().enumerate() {
+        let at = format!("backends.models[{i}]");
+        for name in std::iter::once(&m.name).chain(&m.aliases) {
+            if !super::backends::is_plain_name(name) {
+                v.push(
+                    format!("{at}.name"),
+                    format!("'{name}' must be a plain name (no '/', '\\', '..' or control characters)"),
+                );
+            } else if names.contains(&name.as_str()) {
+                v.push(format!("{at}.name"), format!("'{name}' is used by another backend model"));
+            }
+            names.push(name);
+        }
+        v.non_empty(&format!("{at}.path"), &m.path);
+        if let Some(ttl) = m.ttl {
+            v.range(&format!("{at}.ttl"), ttl, 0, 31_536_000);
+        }
+        if let Some(spawn) = &m.spawn {
+            spawn_issues(v, &format!("{at}.spawn"), spawn);
+        }
+    }
+}
+
+fn spawn_issues(v: &mut Issues, at: &str, spawn: &super::backends::SpawnConfig) {
+    if spawn.command.first().is_none_or(|p| p.trim().is_empty()) {
+        v.push(format!("{at}.command"), "must name a program");
+    }
+    for (flag, why) in
+        [("--port", "set by llama-dashboard"), ("--host", "always 127.0.0.1"), ("--model", "the model's path")]
+    {
+        if spawn.command.iter().any(|a| a == flag) {
+            v.push(format!("{at}.command"), format!("must not contain {flag} ({why})"));
+        }
+    }
 }
 
 pub const LOG_LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];

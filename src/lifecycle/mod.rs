@@ -1,9 +1,11 @@
 //! Router-mode model lifecycle: load / unload requests, the live status followed from the router,
 //! each transition stored as a lifecycle event and broadcast (`models:status`, `models:updated`).
 
+mod backends;
 mod follow;
 mod table;
 
+pub use backends::follow as follow_backends;
 pub use follow::run as follow_router;
 pub use table::{LiveModel, LiveTable, ModelStatus, Transition};
 
@@ -134,6 +136,14 @@ pub fn idle_deadline(state: &AppState, id: &str) -> (i64, Option<i64>) {
 
 /// Re-sends a model's status with its new unload time (after a request moved it).
 pub async fn announce_idle_deadline(state: &AppState, id: &str) {
+    if state.config().backends.model(id).is_some() {
+        if let Some(m) = state.backend_models().into_iter().find(|m| m["id"] == id) {
+            let data = json!({"id": id, "status": m["status"], "progress": null, "error": m["error"],
+                "ttlSec": m["ttlSec"], "unloadAt": m["unloadAt"], "source": "backend"});
+            crate::live::broadcast(state, "models:status", data).await;
+        }
+        return;
+    }
     let live = state.models_live.table.get(id);
     let (ttl_sec, unload_at) = idle_deadline(state, id);
     let data = json!({"id": id, "status": live.status, "progress": live.progress, "error": live.error,

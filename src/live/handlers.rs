@@ -39,9 +39,9 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:list" => Ok(json!({"models": state.refresh_models().await?})),
         "models:get" => models_get(state, p).await,
         "models:scan" => models_scan(state).await,
-        "models:load" => lifecycle::request(state, &known_model(state, p).await?, Action::Load, "socket").await,
-        "models:unload" => lifecycle::request(state, &known_model(state, p).await?, Action::Unload, "socket").await,
-        "models:update" => proxy_events::models_update(state, p, known_model(state, p).await?).await,
+        "models:load" => models_action(state, p, Action::Load).await,
+        "models:unload" => models_action(state, p, Action::Unload).await,
+        "models:update" => models_update(state, p).await,
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
         "router:init:load" => Ok(init_load(state)),
@@ -174,8 +174,37 @@ async fn find_model(state: &AppState, p: &Params) -> Result<(String, Value), Api
     }
 }
 
-async fn known_model(state: &AppState, p: &Params) -> Result<String, ApiError> {
-    Ok(find_model(state, p).await?.0)
+/// Router-mode models go through the router; our own backends through their manager. Both answer at
+/// once: progress and the end arrive as `models:status`.
+async fn models_action(state: &AppState, p: &Params, action: Action) -> Result<Value, ApiError> {
+    let (id, model) = find_model(state, p).await?;
+    if model["source"] != "backend" {
+        return lifecycle::request(state, &id, action, "socket").await;
+    }
+    match action {
+        Action::Load => {
+            let backends = state.backends.clone();
+            let model_id = id.clone();
+            tokio::spawn(async move {
+                if let Err(err) = backends.ensure_ready(&model_id, "socket").await {
+                    tracing::warn!(model = %model_id, error = %err, "backend load failed");
+                }
+            });
+            Ok(json!({"id": id, "status": "loading"}))
+        }
+        Action::Unload => {
+            state.backends.stop(&id, "socket").await?;
+            Ok(json!({"id": id, "status": "unloading"}))
+        }
+    }
+}
+
+async fn models_update(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let (id, model) = find_model(state, p).await?;
+    if model["source"] == "backend" {
+        return Err(ApiError::bad("id", "backend models are configured in backends.models (router:init:save)"));
+    }
+    proxy_events::models_update(state, p, id).await
 }
 
 async fn models_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {

@@ -16,7 +16,7 @@ mod tap;
 pub mod telemetry;
 mod usage;
 
-pub use gate::QueueStats;
+pub use gate::{Gates, QueueStats};
 
 use crate::app::AppState;
 use crate::db::{NewRequest, now_ms};
@@ -24,7 +24,6 @@ use crate::lifecycle::LiveModel;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
-use gate::Gates;
 use prometheus::RequestMetrics;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

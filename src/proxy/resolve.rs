@@ -1,5 +1,6 @@
-//! Which upstream serves a `model`: found by id or alias among the models the router reported, then
-//! in the stored catalog. Names are only ever compared with known ids, never used as paths.
+//! Which upstream serves a `model`: one of our own backends (`backends.models`, by name or alias; started
+//! and waited for here), else a model the router reported (by id or alias) or the stored catalog.
+//! Names are only ever compared with known ids, never used as paths.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -13,9 +14,21 @@ pub struct Route {
     pub base_url: String,
 }
 
-pub async fn route(state: &AppState, name: &str) -> Result<Route, ApiError> {
+pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, ApiError> {
     if name.is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
         return Err(ApiError::bad("model", "must be a model id or alias (see GET /v1/models)"));
+    }
+    let config = state.config();
+    if let Some(backend) = config.backends.model(name) {
+        let endpoints = &config.backends.spawn_of(backend).proxy_endpoints;
+        if !endpoints.iter().any(|prefix| path.starts_with(prefix.as_str())) {
+            return Err(ApiError::NotFound(format!(
+                "'{path}' is not forwarded to backend '{}' (proxyEndpoints)",
+                backend.name
+            )));
+        }
+        let base_url = state.backends.ensure_ready(&backend.name, "request").await?;
+        return Ok(Route { model: backend.name.clone(), base_url });
     }
     let table = &state.models_live.table;
     let model = if table.contains(name) {

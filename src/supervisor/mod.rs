@@ -1,9 +1,10 @@
-//! Process ownership: the native llama-server router (one actor owns the child).
+//! Process ownership: the native llama-server router (one actor owns the child), and the child-process
+//! helpers our own backends share.
 
-mod child;
-mod model_ports;
+pub mod child;
+pub mod model_ports;
 mod router;
 mod status;
 
-pub use router::{RouterHandle, SupervisorError, spawn};
+pub use router::{RouterHandle, SupervisorError, resolve_binary, spawn};
 pub use status::{RouterState, RouterStatus};

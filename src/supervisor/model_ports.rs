@@ -5,21 +5,32 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Default)]
-pub struct ModelPorts(Arc<Mutex<HashMap<u16, String>>>);
+pub struct ModelPorts {
+    ports: Arc<Mutex<HashMap<u16, String>>>,
+    /// A backend's child serves one model: every line is that model's.
+    owner: Option<Arc<str>>,
+}
 
 const SPAWN_MARK: &str = "spawning server instance with name=";
 
 impl ModelPorts {
     /// The model a line belongs to (learning new port mappings on the way) and the line without its prefix.
+    pub fn owned_by(model: &str) -> Self {
+        Self { ports: Arc::default(), owner: Some(Arc::from(model)) }
+    }
+
     pub fn attribute<'a>(&self, line: &'a str) -> (Option<String>, &'a str) {
+        if let Some(owner) = &self.owner {
+            return (Some(owner.to_string()), line);
+        }
         if let Some((model, port)) = parse_spawn(line)
-            && let Ok(mut ports) = self.0.lock()
+            && let Ok(mut ports) = self.ports.lock()
         {
             ports.insert(port, model.to_string());
             return (Some(model.to_string()), line);
         }
         let Some((port, rest)) = parse_prefix(line) else { return (None, line) };
-        let model = self.0.lock().ok().and_then(|ports| ports.get(&port).cloned());
+        let model = self.ports.lock().ok().and_then(|ports| ports.get(&port).cloned());
         (model, rest)
     }
 }

@@ -291,7 +291,7 @@ async fn wait_ready(running: &mut RunningChild, url: &str, deadline: Duration) -
 }
 
 /// `router.serverPath`, then `$LLAMA_SERVER_BIN`, then `llama-server` on PATH, then the setup script's cache.
-fn resolve_binary(config: &Config) -> Option<PathBuf> {
+pub fn resolve_binary(config: &Config) -> Option<PathBuf> {
     let configured = config.router.server_path.as_ref().map(PathBuf::from);
     let from_env = std::env::var_os("LLAMA_SERVER_BIN").map(PathBuf::from);
     configured

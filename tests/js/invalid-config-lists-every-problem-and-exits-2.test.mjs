@@ -52,6 +52,17 @@ const rules = [
   ["router.port", { server: { port: 5000 }, router: { port: 5000 } }],
   ["security.adminToken", { server: { host: "0.0.0.0" } }],
   ["security.adminToken", { server: { host: "192.168.1.10" } }],
+  ["models.idleTimeoutSec", { models: { idleTimeoutSec: -1 } }],
+  ["proxy.maxBodyBytes", { proxy: { maxBodyBytes: 10 } }],
+  ["proxy.queueTimeoutMs", { proxy: { queueTimeoutMs: 5 } }],
+  ["backends.models[0].name", { backends: { models: [{ name: "../etc", path: "/m/a.gguf" }] } }, "'../etc' must be a plain name"],
+  ["backends.models[1].name", { backends: { models: [{ name: "a", path: "/m/a.gguf" }, { name: "b", path: "/m/b.gguf", aliases: ["a"] }] } }, "'a' is used by another backend model"],
+  ["backends.models[0].path", { backends: { models: [{ name: "a", path: "" }] } }],
+  ["backends.models[0].groop", { backends: { models: [{ name: "a", path: "/m/a.gguf", groop: "x" }] } }, "unknown key"],
+  ["backends.defaultSpawn.command", { backends: { defaultSpawn: { command: ["llama-server", "--port", "9"] } } }, "must not contain --port"],
+  ["backends.defaultSpawn.command", { backends: { defaultSpawn: { command: [] } } }, "must name a program"],
+  ["backends.maxRunning", { backends: { maxRunning: 65 } }],
+  ["backends.basePort", { backends: { basePort: 80 } }],
 ];
 
 for (const [keyPath, config, message] of rules) {
@@ -77,7 +88,9 @@ const valid = [
     logging: { level: "error" }, startup: { retryAttempts: 100 }, metrics: { intervalMs: 60000, retentionDays: 365 } },
   { server: { host: "0.0.0.0" }, security: { adminToken: "t0ken-long-enough", apiKeys: ["k"], corsOrigins: ["http://x"] } },
   { server: { host: "::1" } },
-  { version: "1.0", backends: { anything: { goes: [1, 2] } } },
+  { version: "1.0", backends: { basePort: 51000, maxRunning: 2, idleTimeoutSec: 0, defaultSpawn: { command: ["llama-server", "-c", "2048"] },
+    models: [{ name: "a.gguf", path: "/m/a.gguf", group: "small", aliases: ["alpha"], ttl: 60, state: "auto", spawn: { command: ["/opt/llama-server"], proxyEndpoints: ["/v1/"] } }] } },
+  { models: { idleTimeoutSec: 0 }, proxy: { maxBodyBytes: 1024, queueSize: 0, queueTimeoutMs: 100 } },
   ...["debug", "info", "warn"].map((level) => ({ logging: { level } })),
 ];
 for (const config of valid) {

@@ -1,0 +1,158 @@
+//! One backend process, owned by one task: spawn `command [--alias NAME] --model PATH --port P --host 127.0.0.1`
+//! (the alias, unless the command sets one, makes answers name the model as clients know it), poll its
+//! health endpoint until it answers (deadline; an early exit fails at once with its last lines, and a port
+//! found taken is retried on the next one), then wait for its exit or for a stop (SIGTERM, grace, SIGKILL).
+//! Every outcome is reported to the manager as an [`Event`] tagged with the instance's generation.
+
+use crate::supervisor::child::{self, RunningChild};
+use crate::supervisor::model_ports::ModelPorts;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+const POLL: Duration = Duration::from_millis(200);
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const PORT_ATTEMPTS: usize = 4;
+
+pub struct Spec {
+    pub model: String,
+    pub generation: u64,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub path: String,
+    pub ports: Vec<u16>,
+    pub health_path: String,
+    pub deadline: Duration,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Ready {
+        port: u16,
+        pid: u32,
+    },
+    /// Never became ready: exited early, missed the deadline, or could not be spawned.
+    Failed {
+        error: String,
+        exit_code: Option<i32>,
+        lines: Vec<String>,
+    },
+    /// Exited after being ready; `requested` tells a stop we asked for from a crash.
+    Exited {
+        exit_code: Option<i32>,
+        lines: Vec<String>,
+        requested: bool,
+    },
+}
+
+#[derive(Debug)]
+pub struct Event {
+    pub model: String,
+    pub generation: u64,
+    pub outcome: Outcome,
+}
+
+pub async fn run(spec: Spec, client: reqwest::Client, events: mpsc::Sender<Event>, mut stop: oneshot::Receiver<()>) {
+    let report = |outcome| Event { model: spec.model.clone(), generation: spec.generation, outcome };
+    let mut attempt = 0;
+    let (mut running, port) = loop {
+        let Some(&port) = spec.ports.get(attempt) else {
+            let error = format!("no free port among {:?}", spec.ports);
+            let _ = events.send(report(Outcome::Failed { error, exit_code: None, lines: Vec::new() })).await;
+            return;
+        };
+        attempt += 1;
+        match start(&spec, port, &client, &mut stop).await {
+            Start::Ready(running) => break (running, port),
+            Start::PortTaken if attempt < PORT_ATTEMPTS => {
+                tracing::info!(model = %spec.model, port, "port taken; trying the next one");
+            }
+            Start::PortTaken => {
+                let error = format!("every port tried was taken ({:?})", &spec.ports[..attempt]);
+                let _ = events.send(report(Outcome::Failed { error, exit_code: None, lines: Vec::new() })).await;
+                return;
+            }
+            Start::Failed(outcome) => {
+                let _ = events.send(report(outcome)).await;
+                return;
+            }
+        }
+    };
+    let pid = running.pid;
+    let _ = events.send(report(Outcome::Ready { port, pid })).await;
+    let outcome = tokio::select! {
+        status = running.child.wait() => {
+            let exit_code = status.ok().and_then(exit_code);
+            Outcome::Exited { exit_code, lines: running.final_lines().await, requested: false }
+        }
+        _ = &mut stop => {
+            let exit_code = child::stop(&mut running, STOP_GRACE).await;
+            Outcome::Exited { exit_code, lines: running.final_lines().await, requested: true }
+        }
+    };
+    let _ = events.send(report(outcome)).await;
+}
+
+enum Start {
+    Ready(RunningChild),
+    PortTaken,
+    Failed(Outcome),
+}
+
+async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut oneshot::Receiver<()>) -> Start {
+    let mut args = spec.args.clone();
+    if !args.iter().any(|a| a == "--alias" || a == "-a") {
+        args.extend(["--alias".into(), spec.model.clone()]);
+    }
+    args.extend(["--model".into(), spec.path.clone(), "--port".into(), port.to_string()]);
+    args.extend(["--host".into(), "127.0.0.1".into()]);
+    let mut running = match child::spawn(&spec.program, &args, ModelPorts::owned_by(&spec.model)) {
+        Ok(r) => r,
+        Err(err) => {
+            let error = format!("cannot start {}: {err}", spec.program.display());
+            return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new() });
+        }
+    };
+    tracing::info!(model = %spec.model, port, pid = running.pid, "backend starting");
+    let url = format!("http://127.0.0.1:{port}{}", spec.health_path);
+    let deadline = Instant::now() + spec.deadline;
+    loop {
+        tokio::select! {
+            status = running.child.wait() => {
+                let exit_code = status.ok().and_then(exit_code);
+                let lines = running.final_lines().await;
+                if lines.iter().any(|l| is_port_taken(l)) {
+                    return Start::PortTaken;
+                }
+                let error = format!("exited during startup with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
+                return Start::Failed(Outcome::Failed { error, exit_code, lines });
+            }
+            _ = &mut *stop => {
+                let exit_code = child::stop(&mut running, STOP_GRACE).await;
+                let lines = running.final_lines().await;
+                return Start::Failed(Outcome::Failed { error: "stopped while starting".into(), exit_code, lines });
+            }
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Start::Ready(running);
+        }
+        if Instant::now() >= deadline {
+            let exit_code = child::stop(&mut running, STOP_GRACE).await;
+            let lines = running.final_lines().await;
+            let error = format!("not ready within {} s (backends.startTimeoutSec)", spec.deadline.as_secs());
+            return Start::Failed(Outcome::Failed { error, exit_code, lines });
+        }
+    }
+}
+
+/// The exit code, or 128 + the signal for a process killed by one (as shells report it).
+fn exit_code(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or_else(|| status.signal().map(|s| 128 + s))
+}
+
+fn is_port_taken(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    l.contains("address already in use") || (l.contains("bind") && l.contains("port"))
+}

@@ -1,0 +1,413 @@
+//! The one owner of every backend's state. It decides start / wait / stop, so callers never race:
+//! a request waits on a reply while the manager makes room (other groups stopped, the least recently
+//! used backend evicted past `backends.maxRunning`), starts the process, and answers every waiter once
+//! the backend is ready or has failed. Stops of ready backends wait for their requests in flight.
+
+use super::instance::{self, Event, Outcome, Spec};
+use super::{BackendError, BackendState, BackendStatus, Command, Reply, Statuses};
+use crate::config::{BackendModel, Config, SharedConfig};
+use crate::proxy::Gates;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+const TICK: Duration = Duration::from_secs(1);
+/// How long a stop waits for the backend's requests in flight.
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Slot {
+    status: Option<BackendStatus>,
+    generation: u64,
+    stop: Option<oneshot::Sender<()>>,
+    waiters: Vec<Reply<String>>,
+    /// A start was asked for and not yet begun (waiting for room, or for a crash backoff).
+    want_start: bool,
+    start_reason: &'static str,
+    ready_at: Option<Instant>,
+    crashes: u32,
+    crashed_at: Option<Instant>,
+}
+
+impl Slot {
+    fn state(&self) -> BackendState {
+        self.status.as_ref().map_or(BackendState::Stopped, |s| s.state)
+    }
+
+    fn occupies(&self) -> bool {
+        matches!(self.state(), BackendState::Starting | BackendState::Ready | BackendState::Stopping)
+    }
+}
+
+pub struct Manager {
+    config: SharedConfig,
+    gates: Gates,
+    client: reqwest::Client,
+    slots: HashMap<String, Slot>,
+    events_tx: mpsc::Sender<Event>,
+    events_rx: Option<mpsc::Receiver<Event>>,
+    statuses: watch::Sender<Statuses>,
+    generation: u64,
+}
+
+impl Manager {
+    pub fn new(config: SharedConfig, gates: Gates, statuses: watch::Sender<Statuses>) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+        let (events_tx, events_rx) = mpsc::channel(64);
+        Ok(Self {
+            config,
+            gates,
+            client,
+            slots: HashMap::new(),
+            events_tx,
+            events_rx: Some(events_rx),
+            statuses,
+            generation: 0,
+        })
+    }
+
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, cancel: CancellationToken) {
+        let Some(mut events) = self.events_rx.take() else { return };
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                Some(command) = commands.recv() => self.on_command(command),
+                Some(event) = events.recv() => self.on_event(event),
+                _ = tick.tick() => self.on_tick(),
+                _ = cancel.cancelled() => break,
+            }
+        }
+        self.shutdown(&mut events).await;
+    }
+
+    fn on_command(&mut self, command: Command) {
+        let config = self.config.config();
+        match command {
+            Command::Ensure { model, reason, reply } => match config.backends.model(&model) {
+                Some(spec) => self.ensure(&config, spec.clone(), reason, reply),
+                None => {
+                    let _ = reply.send(Err(BackendError::NotConfigured(model)));
+                }
+            },
+            Command::Stop { model, reason, reply } => {
+                let id = config.backends.model(&model).map_or(model, |m| m.name.clone());
+                self.request_stop(&id, reason);
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    fn ensure(&mut self, config: &Config, spec: BackendModel, reason: &'static str, reply: Reply<String>) {
+        let slot = self.slots.entry(spec.name.clone()).or_default();
+        if let Some(url) = slot.status.as_ref().and_then(BackendStatus::url) {
+            let _ = reply.send(Ok(url));
+            return;
+        }
+        slot.waiters.push(reply);
+        if slot.state() == BackendState::Starting {
+            return;
+        }
+        slot.want_start = true;
+        slot.start_reason = reason;
+        self.make_room(config, &spec);
+        self.try_start(config, &spec.name);
+    }
+
+    /// Stops backends of other groups, and the least recently used ones past `backends.maxRunning`.
+    fn make_room(&mut self, config: &Config, spec: &BackendModel) {
+        let group = spec.group_name().to_string();
+        let others: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|(id, s)| **id != spec.name && s.occupies())
+            .filter(|(id, _)| config.backends.model(id).is_none_or(|m| m.group_name() != group))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in others {
+            self.request_stop(&id, "group swap");
+        }
+        let max = config.backends.max_running;
+        if max <= 0 {
+            return;
+        }
+        loop {
+            let running = self.slots.iter().filter(|(id, s)| **id != spec.name && s.occupies()).count();
+            let stopping = self.slots.values().filter(|s| s.state() == BackendState::Stopping).count();
+            if (running - stopping) < max as usize {
+                return;
+            }
+            let Some(lru) = self.least_recently_used(&spec.name) else { return };
+            self.request_stop(&lru, "evicted");
+        }
+    }
+
+    fn least_recently_used(&self, except: &str) -> Option<String> {
+        self.slots
+            .iter()
+            .filter(|(id, s)| id.as_str() != except && s.state() == BackendState::Ready)
+            .min_by_key(|(id, s)| self.gates.last_active(id).into_iter().chain(s.ready_at).max())
+            .map(|(id, _)| id.clone())
+    }
+
+    /// Starts the backend when it is wanted and there is room: no other group occupies a port or memory,
+    /// the count is under `backends.maxRunning`, and a crash backoff has passed.
+    fn try_start(&mut self, config: &Config, id: &str) {
+        let Some(spec) = config.backends.model(id).cloned() else {
+            self.fail_waiters(id, BackendError::NotConfigured(id.into()));
+            return;
+        };
+        let Some(slot) = self.slots.get(id) else { return };
+        if !slot.want_start || slot.occupies() || !backoff_passed(slot) {
+            return;
+        }
+        let group = spec.group_name();
+        let blocked = self.slots.iter().any(|(other, s)| {
+            other != id && s.occupies() && config.backends.model(other).is_none_or(|m| m.group_name() != group)
+        });
+        let max = config.backends.max_running;
+        let running = self.slots.values().filter(|s| s.occupies()).count();
+        if blocked || (max > 0 && running >= max as usize) {
+            return;
+        }
+        self.start(config, &spec);
+    }
+
+    fn start(&mut self, config: &Config, spec: &BackendModel) {
+        let spawn = config.backends.spawn_of(spec);
+        let program = resolve_program(config, spawn.command.first().map(String::as_str).unwrap_or_default());
+        self.generation += 1;
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let instance = Spec {
+            model: spec.name.clone(),
+            generation: self.generation,
+            program,
+            args: spawn.command.iter().skip(1).cloned().collect(),
+            path: spec.path.clone(),
+            ports: self.free_ports(config.backends.base_port),
+            health_path: config.backends.health_endpoint.clone(),
+            deadline: Duration::from_secs(config.backends.start_timeout_sec.max(1) as u64),
+        };
+        let generation = self.generation;
+        let slot = self.slots.entry(spec.name.clone()).or_default();
+        slot.want_start = false;
+        slot.generation = generation;
+        slot.stop = Some(stop_tx);
+        let reason = slot.start_reason;
+        self.set(&spec.name, |s| {
+            *s =
+                BackendStatus { state: BackendState::Starting, reason: Some(reason.into()), ..BackendStatus::stopped() }
+        });
+        tracing::info!(model = %spec.name, reason, "starting backend");
+        tokio::spawn(instance::run(instance, self.client.clone(), self.events_tx.clone(), stop_rx));
+    }
+
+    /// Ports from `base` up that no backend of ours uses and nothing else listens on right now.
+    fn free_ports(&self, base: u16) -> Vec<u16> {
+        let ours: Vec<u16> = self.slots.values().filter_map(|s| s.status.as_ref().and_then(|st| st.port)).collect();
+        (base..=u16::MAX)
+            .filter(|p| !ours.contains(p))
+            .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .take(4)
+            .collect()
+    }
+
+    fn request_stop(&mut self, id: &str, reason: &'static str) {
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        let state = slot.state();
+        if !matches!(state, BackendState::Starting | BackendState::Ready) {
+            if slot.want_start {
+                self.fail_waiters(id, BackendError::Stopped(id.into()));
+            }
+            return;
+        }
+        let Some(stop) = slot.stop.take() else { return };
+        tracing::info!(model = %id, reason, "stopping backend");
+        self.set(id, |s| {
+            s.state = BackendState::Stopping;
+            s.reason = Some(reason.into());
+        });
+        if state == BackendState::Starting {
+            let _ = stop.send(());
+            return;
+        }
+        let (gates, model) = (self.gates.clone(), id.to_string());
+        tokio::spawn(async move {
+            let deadline = Instant::now() + DRAIN_LIMIT;
+            while gates.busy(&model) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = stop.send(());
+        });
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let Some(slot) = self.slots.get_mut(&event.model) else { return };
+        if slot.generation != event.generation {
+            return;
+        }
+        let id = event.model;
+        match event.outcome {
+            Outcome::Ready { port, pid } => {
+                slot.ready_at = Some(Instant::now());
+                let url = format!("http://127.0.0.1:{port}");
+                for waiter in slot.waiters.drain(..) {
+                    let _ = waiter.send(Ok(url.clone()));
+                }
+                self.set(&id, |s| {
+                    s.state = BackendState::Ready;
+                    s.port = Some(port);
+                    s.pid = Some(pid);
+                });
+                tracing::info!(model = %id, port, "backend ready");
+            }
+            Outcome::Failed { error, exit_code, lines } => {
+                slot.stop = None;
+                let stopped = slot.status.as_ref().is_some_and(|s| s.state == BackendState::Stopping);
+                let err = if stopped {
+                    BackendError::Stopped(id.clone())
+                } else {
+                    BackendError::Failed { model: id.clone(), error: error.clone(), lines: lines.clone() }
+                };
+                if !stopped || !slot.want_start {
+                    for waiter in slot.waiters.drain(..) {
+                        let _ = waiter.send(Err(err.clone()));
+                    }
+                }
+                tracing::warn!(model = %id, exit_code, "backend failed to start: {error}");
+                self.set(&id, |s| {
+                    *s = if stopped {
+                        BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() }
+                    } else {
+                        BackendStatus {
+                            state: BackendState::Error,
+                            error: Some(error),
+                            exit_code,
+                            last_lines: lines,
+                            reason: s.reason.clone(),
+                            ..BackendStatus::stopped()
+                        }
+                    };
+                });
+            }
+            Outcome::Exited { exit_code, lines, requested } => {
+                slot.stop = None;
+                slot.ready_at = None;
+                if requested {
+                    tracing::info!(model = %id, exit_code, "backend stopped");
+                    self.set(&id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });
+                } else {
+                    slot.crashes += 1;
+                    slot.crashed_at = Some(Instant::now());
+                    let error =
+                        format!("exited unexpectedly with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
+                    tracing::warn!(model = %id, exit_code, "backend {error}");
+                    self.set(&id, |s| {
+                        *s = BackendStatus {
+                            state: BackendState::Error,
+                            error: Some(error),
+                            exit_code,
+                            last_lines: lines,
+                            reason: Some("crash".into()),
+                            ..BackendStatus::stopped()
+                        }
+                    });
+                }
+            }
+        }
+        self.start_pending();
+    }
+
+    fn on_tick(&mut self) {
+        let config = self.config.config();
+        let idle: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.state() == BackendState::Ready)
+            .filter(|(id, s)| match config.backends.model(id) {
+                None => true,
+                Some(m) => {
+                    let ttl = config.backends.ttl_of(m);
+                    let since = self.gates.last_active(id).into_iter().chain(s.ready_at).max();
+                    ttl > 0 && !self.gates.busy(id) && since.is_some_and(|t| t.elapsed().as_secs() as i64 >= ttl)
+                }
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in idle {
+            self.request_stop(&id, "idle");
+        }
+        self.start_pending();
+    }
+
+    fn start_pending(&mut self) {
+        let config = self.config.config();
+        let pending: Vec<String> = self.slots.iter().filter(|(_, s)| s.want_start).map(|(id, _)| id.clone()).collect();
+        for id in pending {
+            self.try_start(&config, &id);
+        }
+    }
+
+    fn fail_waiters(&mut self, id: &str, err: BackendError) {
+        if let Some(slot) = self.slots.get_mut(id) {
+            slot.want_start = false;
+            for waiter in slot.waiters.drain(..) {
+                let _ = waiter.send(Err(err.clone()));
+            }
+        }
+    }
+
+    /// Changes a backend's status and publishes the new set.
+    fn set(&mut self, id: &str, change: impl FnOnce(&mut BackendStatus)) {
+        let slot = self.slots.entry(id.to_string()).or_default();
+        let status = slot.status.get_or_insert_with(BackendStatus::stopped);
+        let before = status.state;
+        change(status);
+        if status.state != before {
+            status.since = Instant::now();
+        }
+        let snapshot: Statuses =
+            self.slots.iter().filter_map(|(id, s)| s.status.clone().map(|st| (id.clone(), st))).collect();
+        self.statuses.send_replace(snapshot);
+    }
+
+    /// Stops every backend at once (HTTP has drained already) and waits for them, bounded.
+    async fn shutdown(&mut self, events: &mut mpsc::Receiver<Event>) {
+        let mut running = 0;
+        for slot in self.slots.values_mut() {
+            if let Some(stop) = slot.stop.take() {
+                let _ = stop.send(());
+                running += 1;
+            }
+            for waiter in slot.waiters.drain(..) {
+                let _ = waiter.send(Err(BackendError::Closed));
+            }
+        }
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_LIMIT;
+        while running > 0 {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Some(Event { outcome: Outcome::Exited { .. } | Outcome::Failed { .. }, .. })) => running -= 1,
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+}
+
+fn backoff_passed(slot: &Slot) -> bool {
+    let Some(at) = slot.crashed_at else { return true };
+    let wait = Duration::from_secs(1u64 << slot.crashes.saturating_sub(1).min(5)).min(MAX_BACKOFF);
+    at.elapsed() >= wait
+}
+
+/// A bare `llama-server` resolves like the router's binary; anything else is used as written.
+fn resolve_program(config: &Config, program: &str) -> std::path::PathBuf {
+    if program == "llama-server"
+        && let Some(found) = crate::supervisor::resolve_binary(config)
+    {
+        return found;
+    }
+    std::path::PathBuf::from(program)
+}

@@ -1,0 +1,136 @@
+//! Our own on-demand backends: one llama-server per model from `backends.models`, started on first use,
+//! grouped, evicted (least recently used, `backends.maxRunning`), stopped when idle, restarted after a crash.
+//! One manager task owns every backend's state; one task per backend owns its process.
+
+mod instance;
+mod listing;
+mod manager;
+
+pub use listing::{Activity, model_json};
+
+use crate::config::SharedConfig;
+use crate::proxy::Gates;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+/// Transitions (owned by the manager):
+/// Stopped | Error -> Starting (a request or a load) -> Ready (health answered) | Error (exited early, deadline);
+/// Ready -> Stopping (unload, idle, group swap, eviction; after in-flight requests drain) -> Stopped;
+/// Ready -> Error (exited without being asked: a crash; the next request starts it again, with backoff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendState {
+    Stopped,
+    Starting,
+    Ready,
+    Stopping,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendStatus {
+    pub state: BackendState,
+    pub port: Option<u16>,
+    pub pid: Option<u32>,
+    pub error: Option<String>,
+    pub exit_code: Option<i32>,
+    pub last_lines: Vec<String>,
+    /// Why it last changed: `request`, `socket`, `idle`, `group swap`, `evicted`, `crash`, `shutdown`.
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub since: Instant,
+}
+
+impl BackendStatus {
+    fn stopped() -> Self {
+        Self {
+            state: BackendState::Stopped,
+            port: None,
+            pid: None,
+            error: None,
+            exit_code: None,
+            last_lines: Vec::new(),
+            reason: None,
+            since: Instant::now(),
+        }
+    }
+
+    pub fn url(&self) -> Option<String> {
+        self.port.filter(|_| self.state == BackendState::Ready).map(|p| format!("http://127.0.0.1:{p}"))
+    }
+}
+
+pub type Statuses = BTreeMap<String, BackendStatus>;
+
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum BackendError {
+    #[error("no backend model named '{0}' (backends.models)")]
+    NotConfigured(String),
+    #[error("backend '{model}' failed to start: {error}{}", lines_suffix(.lines))]
+    Failed { model: String, error: String, lines: Vec<String> },
+    #[error("backend '{0}' was stopped before it became ready")]
+    Stopped(String),
+    #[error("the backend manager is not running")]
+    Closed,
+}
+
+fn lines_suffix(lines: &[String]) -> String {
+    let last: Vec<&str> = lines.iter().rev().take(5).rev().map(String::as_str).collect();
+    if last.is_empty() { String::new() } else { format!("; last output: {}", last.join(" | ")) }
+}
+
+type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
+
+enum Command {
+    Ensure { model: String, reason: &'static str, reply: Reply<String> },
+    Stop { model: String, reason: &'static str, reply: Reply<()> },
+}
+
+/// Cheap to clone; lives in `AppState`.
+#[derive(Clone)]
+pub struct BackendsHandle {
+    tx: mpsc::Sender<Command>,
+    statuses: watch::Receiver<Statuses>,
+}
+
+impl BackendsHandle {
+    /// Starts the model's backend if needed (making room first) and waits until it is ready; its base URL.
+    pub async fn ensure_ready(&self, model: &str, reason: &'static str) -> Result<String, BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::Ensure { model: model.into(), reason, reply }).await.map_err(|_| BackendError::Closed)?;
+        answer.await.map_err(|_| BackendError::Closed)?
+    }
+
+    /// Asks for a stop after the model's requests in flight finished; returns at once.
+    pub async fn stop(&self, model: &str, reason: &'static str) -> Result<(), BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::Stop { model: model.into(), reason, reply }).await.map_err(|_| BackendError::Closed)?;
+        answer.await.map_err(|_| BackendError::Closed)?
+    }
+
+    pub fn status(&self, model: &str) -> Option<BackendStatus> {
+        self.statuses.borrow().get(model).cloned()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Statuses> {
+        self.statuses.clone()
+    }
+}
+
+/// Starts the manager; it stops every backend when `cancel` fires and then ends.
+pub fn spawn(
+    config: SharedConfig,
+    gates: Gates,
+    cancel: CancellationToken,
+) -> Result<(BackendsHandle, tokio::task::JoinHandle<()>), reqwest::Error> {
+    let (tx, rx) = mpsc::channel(256);
+    let (status_tx, statuses) = watch::channel(Statuses::new());
+    let manager = manager::Manager::new(config, gates, status_tx)?;
+    let task = tokio::spawn(manager.run(rx, cancel));
+    Ok((BackendsHandle { tx, statuses }, task))
+}

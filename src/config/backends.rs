@@ -1,0 +1,115 @@
+//! `backends`: our own on-demand llama-server processes, one per model (the llama-router model).
+//! For each model we run `command... --model PATH --port P --host 127.0.0.1`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackendsConfig {
+    /// First port tried for a backend; each backend takes the next free one.
+    pub base_port: u16,
+    /// Polled until it answers 200; a backend that does not within `startTimeoutSec` fails.
+    pub health_endpoint: String,
+    pub start_timeout_sec: i64,
+    pub default_spawn: SpawnConfig,
+    /// A backend with nothing in flight or queued for this long is stopped (0 = never); a model's `ttl` wins.
+    pub idle_timeout_sec: i64,
+    /// Most backends running at once (0 = no limit); the least recently used one makes room.
+    pub max_running: i64,
+    pub models: Vec<BackendModel>,
+}
+
+impl Default for BackendsConfig {
+    fn default() -> Self {
+        Self {
+            base_port: 50_000,
+            health_endpoint: "/health".into(),
+            start_timeout_sec: 300,
+            default_spawn: SpawnConfig::default(),
+            idle_timeout_sec: 300,
+            max_running: 0,
+            models: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SpawnConfig {
+    /// Program and arguments; a bare `llama-server` is looked up like the router's binary.
+    pub command: Vec<String>,
+    /// Path prefixes forwarded to the backend; other `/v1` paths get 404.
+    pub proxy_endpoints: Vec<String>,
+}
+
+impl Default for SpawnConfig {
+    fn default() -> Self {
+        Self {
+            command: vec!["llama-server".into()],
+            proxy_endpoints: ["/v1/", "/health", "/slots", "/props"].map(String::from).to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelOrigin {
+    /// Found by discovery; removed when its file goes.
+    Auto,
+    /// Added by import or by hand; never removed automatically.
+    #[default]
+    Manual,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackendModel {
+    pub name: String,
+    pub path: String,
+    #[serde(default)]
+    pub state: ModelOrigin,
+    /// Models of one group may run together; asking for a model of another group stops them first.
+    /// No group: the model is a group of its own.
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub spawn: Option<SpawnConfig>,
+    /// Idle seconds before stop (0 = never); default `backends.idleTimeoutSec`.
+    #[serde(default)]
+    pub ttl: Option<i64>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl BackendModel {
+    pub fn group_name(&self) -> &str {
+        self.group.as_deref().filter(|g| !g.is_empty()).unwrap_or(&self.name)
+    }
+
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name == name || self.aliases.iter().any(|a| a == name)
+    }
+}
+
+impl BackendsConfig {
+    pub fn model(&self, name: &str) -> Option<&BackendModel> {
+        self.models.iter().find(|m| m.answers_to(name))
+    }
+
+    pub fn spawn_of<'a>(&'a self, model: &'a BackendModel) -> &'a SpawnConfig {
+        model.spawn.as_ref().unwrap_or(&self.default_spawn)
+    }
+
+    pub fn ttl_of(&self, model: &BackendModel) -> i64 {
+        model.ttl.unwrap_or(self.idle_timeout_sec)
+    }
+}
+
+/// A model name as a client or the config may write it: no path separators, no `..`, no control characters.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name.len() <= 256
+        && !name.contains(['/', '\\'])
+        && !name.contains("..")
+        && !name.chars().any(char::is_control)
+}
