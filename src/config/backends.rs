@@ -113,3 +113,41 @@ pub fn is_plain_name(name: &str) -> bool {
         && !name.contains("..")
         && !name.chars().any(char::is_control)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str, group: Option<&str>, aliases: &[&str]) -> BackendModel {
+        BackendModel {
+            name: name.into(),
+            path: format!("/m/{name}.gguf"),
+            state: ModelOrigin::Manual,
+            group: group.map(String::from),
+            spawn: None,
+            ttl: None,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_model_is_found_by_name_or_alias_and_is_its_own_group_without_one() {
+        let config = BackendsConfig {
+            models: vec![model("a", None, &["alpha"]), model("b", Some("big"), &[])],
+            ..Default::default()
+        };
+        assert_eq!(config.model("alpha").map(|m| m.name.as_str()), Some("a"));
+        assert!(config.model("c").is_none());
+        assert_eq!(config.model("a").map(BackendModel::group_name), Some("a"));
+        assert_eq!(config.model("b").map(BackendModel::group_name), Some("big"));
+        assert_eq!(config.ttl_of(&config.models[0]), 300);
+    }
+
+    #[test]
+    fn plain_names_exclude_paths_and_control_characters() {
+        assert!(is_plain_name("Qwen3-8B-Q4_K_M.gguf"));
+        for bad in ["", " ", "a/b", "..", "x\\y", "a\nb"] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+    }
+}
