@@ -116,13 +116,15 @@ impl Manager {
         self.try_start(config, &spec.name);
     }
 
-    /// Stops backends of other groups, and the least recently used ones past `backends.maxRunning`.
+    /// Stops ready backends of other groups, and the least recently used ones past `backends.maxRunning`.
+    /// A backend still starting is left to become ready and serve the requests waiting for it; the next
+    /// pass (on every ready, exit and tick) makes room then, so alternating requests cannot starve each other.
     fn make_room(&mut self, config: &Config, spec: &BackendModel) {
         let group = spec.group_name().to_string();
         let others: Vec<String> = self
             .slots
             .iter()
-            .filter(|(id, s)| **id != spec.name && s.occupies())
+            .filter(|(id, s)| **id != spec.name && s.state() == BackendState::Ready)
             .filter(|(id, _)| config.backends.model(id).is_none_or(|m| m.group_name() != group))
             .map(|(id, _)| id.clone())
             .collect();
@@ -134,9 +136,12 @@ impl Manager {
             return;
         }
         loop {
-            let running = self.slots.iter().filter(|(id, s)| **id != spec.name && s.occupies()).count();
-            let stopping = self.slots.values().filter(|s| s.state() == BackendState::Stopping).count();
-            if (running - stopping) < max as usize {
+            let active = self
+                .slots
+                .iter()
+                .filter(|(id, s)| **id != spec.name && matches!(s.state(), BackendState::Starting | BackendState::Ready))
+                .count();
+            if active < max as usize {
                 return;
             }
             let Some(lru) = self.least_recently_used(&spec.name) else { return };
@@ -346,7 +351,13 @@ impl Manager {
         let config = self.config.config();
         let pending: Vec<String> = self.slots.iter().filter(|(_, s)| s.want_start).map(|(id, _)| id.clone()).collect();
         for id in pending {
-            self.try_start(&config, &id);
+            match config.backends.model(&id).cloned() {
+                Some(spec) => {
+                    self.make_room(&config, &spec);
+                    self.try_start(&config, &id);
+                }
+                None => self.fail_waiters(&id, BackendError::NotConfigured(id.clone())),
+            }
         }
     }
 
