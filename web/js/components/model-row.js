@@ -7,7 +7,7 @@
 // - Buttons carry data-action="load" | "unload" | "details"; the page delegates the clicks and
 //   calls setBusy(action) / setBusy(null, error) around the request.
 // - Load is enabled only for unloaded/error models, Unload only for loaded ones, both only
-//   while the router runs and no request of this row is in flight.
+//   while no request of this row is in flight and, for router-mode models, the router runs.
 // - tick(nowMs) refreshes the idle-unload countdown; the details row starts with the TTL form
 //   (<form data-ttl-form>, submitted through the page), then the ModelDetails panel.
 import { h } from "../core/component.js";
@@ -65,7 +65,8 @@ export class ModelRow {
 
   _patchModel(m, old) {
     const r = this.refs;
-    setText(r.name, m.metadata?.name || "");
+    setText(r.name, m.source === "backend" ? `own backend · group ${m.group}` : m.metadata?.name || "");
+    if (r.ttlForm) r.ttlForm.hidden = m.source === "backend"; // a backend's ttl lives in backends.models
     setText(r.metaError, m.metadataError ? `Unreadable metadata: ${m.metadataError}` : "");
     r.metaError.hidden = !m.metadataError;
     setText(r.size, formatBytes(m.sizeBytes));
@@ -100,10 +101,12 @@ export class ModelRow {
   _patchButtons() {
     const { load, unload } = this.refs;
     const status = this.model?.status;
-    const idle = this.routerRunning && !this.busy;
+    // Our own backends do not need the router; router-mode models do.
+    const available = this.model?.source === "backend" || this.routerRunning;
+    const idle = available && !this.busy;
     load.disabled = !(idle && LOADABLE.has(status));
     unload.disabled = !(idle && status === "loaded");
-    const title = this.routerRunning ? null : "The llama-server router is not running";
+    const title = available ? null : "The llama-server router is not running";
     for (const btn of [load, unload]) title ? btn.setAttribute("title", title) : btn.removeAttribute("title");
     this._restoreFocus();
   }
@@ -155,6 +158,7 @@ export class ModelRow {
     this.refs = {};
     for (const node of el.querySelectorAll("[data-ref]")) this.refs[node.dataset.ref] = node;
     this.refs.badge = el.querySelector(".status");
+    this.refs.ttlForm = el.querySelector("[data-ttl-form]");
     return el;
   }
 }
