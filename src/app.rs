@@ -227,6 +227,7 @@ fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer
         .route("/health", get(crate::http::health))
         .route("/metrics", get(crate::http::metrics))
         .merge(Proxy::routes())
+        .merge(crate::admin::routes())
         .fallback(crate::assets::serve)
         .layer(socket_layer)
         .layer(cors)

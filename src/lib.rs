@@ -1,7 +1,9 @@
 //! llama-dashboard: one process, one port, the control room for local LLMs served by llama.cpp.
 
+pub mod admin;
 pub mod app;
 pub mod assets;
+pub mod auth;
 pub mod backends;
 pub mod boot;
 pub mod catalog;

@@ -92,6 +92,18 @@ impl Manager {
                     let _ = reply.send(Err(BackendError::NotConfigured(model)));
                 }
             },
+            Command::StopAll { reason, reply } => {
+                let running: Vec<String> = self
+                    .slots
+                    .iter()
+                    .filter(|(_, s)| matches!(s.state(), BackendState::Starting | BackendState::Ready))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in &running {
+                    self.request_stop(id, reason);
+                }
+                let _ = reply.send(Ok(running));
+            }
             Command::Stop { model, reason, reply } => {
                 let id = config.backends.model(&model).map_or(model, |m| m.name.clone());
                 self.request_stop(&id, reason);
@@ -139,7 +151,9 @@ impl Manager {
             let active = self
                 .slots
                 .iter()
-                .filter(|(id, s)| **id != spec.name && matches!(s.state(), BackendState::Starting | BackendState::Ready))
+                .filter(|(id, s)| {
+                    **id != spec.name && matches!(s.state(), BackendState::Starting | BackendState::Ready)
+                })
                 .count();
             if active < max as usize {
                 return;

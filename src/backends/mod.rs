@@ -89,6 +89,7 @@ type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 enum Command {
     Ensure { model: String, reason: &'static str, reply: Reply<String> },
     Stop { model: String, reason: &'static str, reply: Reply<()> },
+    StopAll { reason: &'static str, reply: Reply<Vec<String>> },
 }
 
 /// Cheap to clone; lives in `AppState`.
@@ -110,6 +111,13 @@ impl BackendsHandle {
     pub async fn stop(&self, model: &str, reason: &'static str) -> Result<(), BackendError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Command::Stop { model: model.into(), reason, reply }).await.map_err(|_| BackendError::Closed)?;
+        answer.await.map_err(|_| BackendError::Closed)?
+    }
+
+    /// Asks every running backend to stop (each after its requests in flight); the ids asked.
+    pub async fn stop_all(&self, reason: &'static str) -> Result<Vec<String>, BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::StopAll { reason, reply }).await.map_err(|_| BackendError::Closed)?;
         answer.await.map_err(|_| BackendError::Closed)?
     }
 

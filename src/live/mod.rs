@@ -93,13 +93,9 @@ fn authorize(state: &AppState, auth: Option<Value>) -> Result<(), AuthError> {
     let given = auth.and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
     match given {
         None => Err(AuthError("admin token required (auth: {token})")),
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(token) if crate::auth::constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
         Some(_) => Err(AuthError("wrong admin token")),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn on_connect(socket: SocketRef) {

@@ -20,14 +20,9 @@ pub fn check(config: &Config, headers: &HeaderMap) -> Result<(), ApiError> {
         None => Err(ApiError::InvalidApiKey(
             "missing API key: send it as 'Authorization: Bearer <key>' (security.apiKeys)".into(),
         )),
-        Some(given) if keys.iter().any(|k| same(k.as_bytes(), given.as_bytes())) => Ok(()),
+        Some(given) if keys.iter().any(|k| crate::auth::constant_time_eq(k.as_bytes(), given.as_bytes())) => Ok(()),
         Some(_) => Err(ApiError::InvalidApiKey("invalid API key".into())),
     }
-}
-
-/// Compares without stopping at the first difference, so timing does not reveal a key's prefix.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
