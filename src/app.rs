@@ -53,6 +53,7 @@ pub struct AppState {
     pub models_live: LiveModels,
     pub proxy: Proxy,
     pub backends: crate::backends::BackendsHandle,
+    pub backend_metadata: crate::backends::MetadataCache,
     latest: watch::Receiver<Option<Sample>>,
 }
 
@@ -74,17 +75,26 @@ impl AppState {
         serde_json::to_value(self.latest_metrics_sample()).unwrap_or(Value::Null)
     }
 
-    /// Rescans the models directory into SQLite (reading GGUF metadata of new or changed files)
-    /// and returns the stored list.
+    /// Rescans the models directory into SQLite and the backend model files into memory (reading GGUF
+    /// metadata of new or changed files only) and returns the list. A missing models directory lists none.
     pub async fn refresh_models(&self) -> Result<Vec<Value>, ApiError> {
         let dir = PathBuf::from(&self.config().models.directory);
-        let known = self.db.model_fingerprints().await?;
-        let entries = tokio::task::spawn_blocking(move || crate::catalog::scan_with_metadata(&dir, &known))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(format!("cannot read models.directory: {e}")))?;
-        self.db.sync_router_models(entries).await?;
+        if dir.is_dir() {
+            let known = self.db.model_fingerprints().await?;
+            let entries = tokio::task::spawn_blocking(move || crate::catalog::scan_with_metadata(&dir, &known))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(format!("cannot read models.directory: {e}")))?;
+            self.db.sync_router_models(entries).await?;
+        }
+        self.refresh_backend_metadata().await?;
         self.model_list().await
+    }
+
+    async fn refresh_backend_metadata(&self) -> Result<(), ApiError> {
+        let cache = self.backend_metadata.clone();
+        let paths: Vec<String> = self.config().backends.models.iter().map(|m| m.path.clone()).collect();
+        tokio::task::spawn_blocking(move || cache.refresh(&paths)).await.map_err(|e| ApiError::Internal(e.to_string()))
     }
 
     /// The stored catalog with each model's live status from the router, plus models only the router
@@ -127,7 +137,11 @@ impl AppState {
                     last_active: self.proxy.gates.last_active(&m.name),
                     busy: self.proxy.gates.busy(&m.name),
                 };
-                crate::backends::model_json(&config.backends, m, self.backends.status(&m.name), activity)
+                let mut model = crate::backends::model_json(&config.backends, m, self.backends.status(&m.name), activity);
+                if let (Some(target), Value::Object(fields)) = (model.as_object_mut(), self.backend_metadata.fields(&m.path)) {
+                    target.extend(fields);
+                }
+                model
             })
             .collect()
     }
@@ -160,6 +174,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
         router,
         proxy,
         backends,
+        backend_metadata: Default::default(),
         models_live: LiveModels::new()?,
         shared_config,
         cli: startup.cli,
@@ -278,6 +293,9 @@ async fn check_models_dir(state: &AppState) {
     let dir = &config.models.directory;
     if !std::path::Path::new(dir).is_dir() {
         tracing::warn!(dir, "models.directory does not exist; no models will be listed until it does");
+        if let Err(err) = state.refresh_backend_metadata().await {
+            tracing::warn!(error = %err, "backend model metadata not read");
+        }
         return;
     }
     match state.refresh_models().await {

@@ -5,8 +5,10 @@
 mod instance;
 mod listing;
 mod manager;
+mod metadata;
 
 pub use listing::{Activity, model_json};
+pub use metadata::MetadataCache;
 
 use crate::config::SharedConfig;
 use crate::proxy::Gates;

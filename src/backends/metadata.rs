@@ -1,0 +1,59 @@
+//! GGUF metadata of backend model files, kept in memory and re-read only when a file's size or
+//! modification time changed (the same rule as the models directory's catalog).
+
+use crate::gguf::{ModelSummary, read_metadata};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+#[derive(Clone)]
+struct Cached {
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+    summary: Result<ModelSummary, String>,
+}
+
+#[derive(Clone, Default)]
+pub struct MetadataCache(Arc<RwLock<HashMap<String, Cached>>>);
+
+impl MetadataCache {
+    /// Blocking: reads the header of each new or changed file among `paths`; missing files are noted.
+    pub fn refresh(&self, paths: &[String]) {
+        for path in paths {
+            let file = std::fs::metadata(path);
+            let (size, modified) = match &file {
+                Ok(m) => (m.len(), m.modified().ok()),
+                Err(_) => (0, None),
+            };
+            let known = self.0.read().ok().and_then(|c| c.get(path).map(|e| (e.size, e.modified)));
+            if known == Some((size, modified)) && file.is_ok() {
+                continue;
+            }
+            let summary = match file {
+                Ok(_) => read_metadata(Path::new(path)).map(|info| info.summary).map_err(|e| e.to_string()),
+                Err(err) => Err(format!("cannot read {path}: {err}")),
+            };
+            if let Ok(mut cache) = self.0.write() {
+                cache.insert(path.clone(), Cached { size, modified, summary });
+            }
+        }
+    }
+
+    /// The Model fields a GGUF header gives (`sizeBytes`, `architecture`, ...), or `metadataError`.
+    pub fn fields(&self, path: &str) -> Value {
+        let Some(cached) = self.0.read().ok().and_then(|c| c.get(path).cloned()) else { return json!({}) };
+        match cached.summary {
+            Ok(s) => json!({
+                "sizeBytes": cached.size,
+                "architecture": s.architecture,
+                "parameters": s.parameters,
+                "quantization": s.quantization,
+                "contextLength": s.context_length,
+                "metadata": s,
+                "metadataError": null,
+            }),
+            Err(err) => json!({"sizeBytes": cached.size, "metadataError": err}),
+        }
+    }
+}
