@@ -91,7 +91,7 @@ impl AppState {
         self.model_list().await
     }
 
-    async fn refresh_backend_metadata(&self) -> Result<(), ApiError> {
+    pub async fn refresh_backend_metadata(&self) -> Result<(), ApiError> {
         let cache = self.backend_metadata.clone();
         let paths: Vec<String> = self.config().backends.models.iter().map(|m| m.path.clone()).collect();
         tokio::task::spawn_blocking(move || cache.refresh(&paths)).await.map_err(|e| ApiError::Internal(e.to_string()))
@@ -125,6 +125,16 @@ impl AppState {
 }
 
 impl AppState {
+    /// Starts (if needed) and waits for one of our own backends; its base URL. The model file's metadata
+    /// is re-read first when it changed, so the memory check sees the file that will be loaded.
+    pub async fn ensure_backend(&self, name: &str, reason: &'static str) -> Result<String, ApiError> {
+        if let Some(url) = self.backends.status(name).and_then(|s| s.url()) {
+            return Ok(url);
+        }
+        self.refresh_backend_metadata().await?;
+        Ok(self.backends.ensure_ready(name, reason).await?)
+    }
+
     /// `backends.models` with each backend's live status.
     pub fn backend_models(&self) -> Vec<Value> {
         let config = self.config();
@@ -137,8 +147,11 @@ impl AppState {
                     last_active: self.proxy.gates.last_active(&m.name),
                     busy: self.proxy.gates.busy(&m.name),
                 };
-                let mut model = crate::backends::model_json(&config.backends, m, self.backends.status(&m.name), activity);
-                if let (Some(target), Value::Object(fields)) = (model.as_object_mut(), self.backend_metadata.fields(&m.path)) {
+                let mut model =
+                    crate::backends::model_json(&config.backends, m, self.backends.status(&m.name), activity);
+                if let (Some(target), Value::Object(fields)) =
+                    (model.as_object_mut(), self.backend_metadata.fields(&m.path))
+                {
                     target.extend(fields);
                 }
                 model
@@ -168,13 +181,19 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let task_cancel = cancel.child_token();
     let (router, router_task) = crate::supervisor::spawn(shared_config.clone(), task_cancel.clone());
     let (proxy, telemetry_rx) = Proxy::new()?;
-    let (backends, backends_task) =
-        crate::backends::spawn(shared_config.clone(), proxy.gates.clone(), task_cancel.clone())?;
+    let backend_metadata = crate::backends::MetadataCache::default();
+    let inputs = crate::backends::Inputs {
+        config: shared_config.clone(),
+        gates: proxy.gates.clone(),
+        metadata: backend_metadata.clone(),
+        latest: latest_rx.clone(),
+    };
+    let (backends, backends_task) = crate::backends::spawn(inputs, task_cancel.clone())?;
     let state = AppState {
         router,
         proxy,
         backends,
-        backend_metadata: Default::default(),
+        backend_metadata,
         models_live: LiveModels::new()?,
         shared_config,
         cli: startup.cli,

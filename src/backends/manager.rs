@@ -4,8 +4,10 @@
 //! the backend is ready or has failed. Stops of ready backends wait for their requests in flight.
 
 use super::instance::{self, Event, Outcome, Spec};
-use super::{BackendError, BackendState, BackendStatus, Command, Reply, Statuses};
+use super::memory::{self, Need};
+use super::{BackendError, BackendState, BackendStatus, Command, Inputs, MetadataCache, Reply, Statuses};
 use crate::config::{BackendModel, Config, SharedConfig};
+use crate::metrics::Sample;
 use crate::proxy::Gates;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -28,6 +30,8 @@ struct Slot {
     want_start: bool,
     start_reason: &'static str,
     ready_at: Option<Instant>,
+    /// When it last stopped (ms since the epoch): memory a metrics sample taken before still counts as used.
+    stopped_at_ms: Option<i64>,
     crashes: u32,
     crashed_at: Option<Instant>,
 }
@@ -45,6 +49,8 @@ impl Slot {
 pub struct Manager {
     config: SharedConfig,
     gates: Gates,
+    metadata: MetadataCache,
+    latest: watch::Receiver<Option<Sample>>,
     client: reqwest::Client,
     slots: HashMap<String, Slot>,
     events_tx: mpsc::Sender<Event>,
@@ -54,12 +60,15 @@ pub struct Manager {
 }
 
 impl Manager {
-    pub fn new(config: SharedConfig, gates: Gates, statuses: watch::Sender<Statuses>) -> Result<Self, reqwest::Error> {
+    pub fn new(inputs: Inputs, statuses: watch::Sender<Statuses>) -> Result<Self, reqwest::Error> {
+        let Inputs { config, gates, metadata, latest } = inputs;
         let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
         let (events_tx, events_rx) = mpsc::channel(64);
         Ok(Self {
             config,
             gates,
+            metadata,
+            latest,
             client,
             slots: HashMap::new(),
             events_tx,
@@ -132,6 +141,10 @@ impl Manager {
     /// A backend still starting is left to become ready and serve the requests waiting for it; the next
     /// pass (on every ready, exit and tick) makes room then, so alternating requests cannot starve each other.
     fn make_room(&mut self, config: &Config, spec: &BackendModel) {
+        if let Err(err) = self.could_fit(config, spec) {
+            self.refuse(&spec.name, err);
+            return;
+        }
         let group = spec.group_name().to_string();
         let others: Vec<String> = self
             .slots
@@ -143,6 +156,7 @@ impl Manager {
         for id in others {
             self.request_stop(&id, "group swap");
         }
+        self.make_memory_room(config, spec);
         let max = config.backends.max_running;
         if max <= 0 {
             return;
@@ -161,6 +175,70 @@ impl Manager {
             let Some(lru) = self.least_recently_used(&spec.name) else { return };
             self.request_stop(&lru, "evicted");
         }
+    }
+
+    /// Whether the model could fit once every other backend of ours stopped; checked before stopping any.
+    fn could_fit(&self, config: &Config, spec: &BackendModel) -> Result<(), BackendError> {
+        let (Some(need), Some(free)) = (self.need_of(config, &spec.name), self.free_now(config, &spec.name)) else {
+            return Ok(());
+        };
+        let ours: u64 = self
+            .slots
+            .iter()
+            .filter(|(id, s)| **id != spec.name && matches!(s.state(), BackendState::Starting | BackendState::Ready))
+            .filter_map(|(id, _)| self.need_of(config, id))
+            .map(|n| n.total_bytes)
+            .sum();
+        let free = free + ours;
+        if free < need.total_bytes {
+            return Err(BackendError::NotEnoughMemory { model: spec.name.clone(), need, free });
+        }
+        Ok(())
+    }
+
+    /// Free memory from the latest sample, plus what our backends stopping (or stopped since) give back.
+    fn free_now(&self, config: &Config, except: &str) -> Option<u64> {
+        let sample = self.latest.borrow().clone()?;
+        let mut free = memory::free_bytes(&sample);
+        for (id, slot) in &self.slots {
+            let stopping = slot.state() == BackendState::Stopping;
+            let since_sample = slot.stopped_at_ms.is_some_and(|at| at > sample.timestamp) && !slot.occupies();
+            if id != except && (stopping || since_sample) {
+                free += self.need_of(config, id).map_or(0, |n| n.total_bytes);
+            }
+        }
+        Some(free)
+    }
+
+    /// Stops the least recently used ready backends until the model's estimated need fits.
+    fn make_memory_room(&mut self, config: &Config, spec: &BackendModel) {
+        let (Some(need), Some(mut free)) = (self.need_of(config, &spec.name), self.free_now(config, &spec.name)) else {
+            return;
+        };
+        while free < need.total_bytes {
+            let Some(victim) = self.least_recently_used(&spec.name) else { break };
+            free += self.need_of(config, &victim).map_or(0, |n| n.total_bytes);
+            self.request_stop(&victim, "memory");
+        }
+        if free < need.total_bytes {
+            self.refuse(&spec.name, BackendError::NotEnoughMemory { model: spec.name.clone(), need, free });
+        }
+    }
+
+    fn refuse(&mut self, id: &str, err: BackendError) {
+        tracing::warn!(model = %id, "{err}");
+        self.fail_waiters(id, err.clone());
+        self.set(id, |s| {
+            s.state = BackendState::Error;
+            s.error = Some(err.to_string());
+            s.reason = Some("memory".into());
+        });
+    }
+
+    fn need_of(&self, config: &Config, id: &str) -> Option<Need> {
+        let model = config.backends.model(id)?;
+        let (size, summary) = self.metadata.summary(&model.path)?;
+        Some(memory::estimate(&summary, size, &config.backends.spawn_of(model).command))
     }
 
     fn least_recently_used(&self, except: &str) -> Option<String> {
@@ -188,7 +266,11 @@ impl Manager {
         });
         let max = config.backends.max_running;
         let running = self.slots.values().filter(|s| s.occupies()).count();
-        if blocked || (max > 0 && running >= max as usize) {
+        let freeing_memory = self.slots.values().any(|s| {
+            s.state() == BackendState::Stopping
+                && s.status.as_ref().and_then(|st| st.reason.as_deref()) == Some("memory")
+        });
+        if blocked || freeing_memory || (max > 0 && running >= max as usize) {
             return;
         }
         self.start(config, &spec);
@@ -314,6 +396,7 @@ impl Manager {
             Outcome::Exited { exit_code, lines, requested } => {
                 slot.stop = None;
                 slot.ready_at = None;
+                slot.stopped_at_ms = Some(crate::db::now_ms());
                 if requested {
                     tracing::info!(model = %id, exit_code, "backend stopped");
                     self.set(&id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });

@@ -40,6 +40,13 @@ impl MetadataCache {
         }
     }
 
+    /// The file's size and summary, when it was read and is a readable GGUF.
+    pub fn summary(&self, path: &str) -> Option<(u64, ModelSummary)> {
+        let cache = self.0.read().ok()?;
+        let cached = cache.get(path)?;
+        cached.summary.as_ref().ok().map(|s| (cached.size, s.clone()))
+    }
+
     /// The Model fields a GGUF header gives (`sizeBytes`, `architecture`, ...), or `metadataError`.
     pub fn fields(&self, path: &str) -> Value {
         let Some(cached) = self.0.read().ok().and_then(|c| c.get(path).cloned()) else { return json!({}) };

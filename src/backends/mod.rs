@@ -5,6 +5,7 @@
 mod instance;
 mod listing;
 mod manager;
+mod memory;
 mod metadata;
 
 pub use listing::{Activity, model_json};
@@ -75,6 +76,11 @@ pub enum BackendError {
     NotConfigured(String),
     #[error("backend '{model}' failed to start: {error}{}", lines_suffix(.lines))]
     Failed { model: String, error: String, lines: Vec<String> },
+    #[error(
+        "backend '{model}' needs about {} (weights {} + KV cache {} for {} tokens + margin) but only {} is free (available RAM + free VRAM), even after stopping the other backends",
+        memory::gib(need.total_bytes), memory::gib(need.weights_bytes), memory::gib(need.kv_cache_bytes), need.context, memory::gib(*free)
+    )]
+    NotEnoughMemory { model: String, need: memory::Need, free: u64 },
     #[error("backend '{0}' was stopped before it became ready")]
     Stopped(String),
     #[error("the backend manager is not running")]
@@ -133,14 +139,22 @@ impl BackendsHandle {
 }
 
 /// Starts the manager; it stops every backend when `cancel` fires and then ends.
+/// What the manager reads but does not own: the config, the proxy's per-model activity, the GGUF
+/// metadata of model files, and the latest system sample (free memory).
+pub struct Inputs {
+    pub config: SharedConfig,
+    pub gates: Gates,
+    pub metadata: MetadataCache,
+    pub latest: watch::Receiver<Option<crate::metrics::Sample>>,
+}
+
 pub fn spawn(
-    config: SharedConfig,
-    gates: Gates,
+    inputs: Inputs,
     cancel: CancellationToken,
 ) -> Result<(BackendsHandle, tokio::task::JoinHandle<()>), reqwest::Error> {
     let (tx, rx) = mpsc::channel(256);
     let (status_tx, statuses) = watch::channel(Statuses::new());
-    let manager = manager::Manager::new(config, gates, status_tx)?;
+    let manager = manager::Manager::new(inputs, status_tx)?;
     let task = tokio::spawn(manager.run(rx, cancel));
     Ok((BackendsHandle { tx, statuses }, task))
 }

@@ -5,7 +5,7 @@ use super::GgufValue;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelSummary {
     /// `general.architecture`, e.g. `llama`; the prefix of the architecture keys below.

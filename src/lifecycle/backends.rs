@@ -47,6 +47,7 @@ async fn store(state: &AppState, id: &str, before: Option<&BackendStatus>, now: 
         (_, BackendState::Stopping) => "unload_requested",
         (_, BackendState::Stopped) => "unloaded",
         (BackendState::Starting, BackendState::Error) => "load_failed",
+        (BackendState::Stopped | BackendState::Error, BackendState::Error) => "load_refused",
         (_, BackendState::Error) => "crashed",
     };
     let timed = matches!(from, BackendState::Starting | BackendState::Stopping) && from != now.state;

@@ -183,10 +183,9 @@ async fn models_action(state: &AppState, p: &Params, action: Action) -> Result<V
     }
     match action {
         Action::Load => {
-            let backends = state.backends.clone();
-            let model_id = id.clone();
+            let (state, model_id) = (state.clone(), id.clone());
             tokio::spawn(async move {
-                if let Err(err) = backends.ensure_ready(&model_id, "socket").await {
+                if let Err(err) = state.ensure_backend(&model_id, "socket").await {
                     tracing::warn!(model = %model_id, error = %err, "backend load failed");
                 }
             });

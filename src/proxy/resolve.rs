@@ -27,7 +27,7 @@ pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, Ap
                 backend.name
             )));
         }
-        let base_url = state.backends.ensure_ready(&backend.name, "request").await?;
+        let base_url = state.ensure_backend(&backend.name, "request").await?;
         return Ok(Route { model: backend.name.clone(), base_url });
     }
     let table = &state.models_live.table;

@@ -1,0 +1,78 @@
+//! Will a backend fit? Its need is estimated from its GGUF: the weights (the file), the KV cache for its
+//! context (f16 K and V for every layer and KV head), and a margin for compute buffers. What is free is
+//! the RAM the kernel reports available plus free VRAM where a GPU tool reports it (weights can sit in
+//! either). Rough by design: it exists to refuse or make room before a load fails, not to be exact.
+
+use crate::gguf::ModelSummary;
+use crate::metrics::Sample;
+use serde::Serialize;
+
+const F16_BYTES: u64 = 2;
+const MARGIN_FIXED: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Need {
+    pub weights_bytes: u64,
+    pub kv_cache_bytes: u64,
+    pub context: u64,
+    pub total_bytes: u64,
+}
+
+/// `args` is the spawn command: its `-c` / `--ctx-size` sets the context (0 or absent: the model's own).
+pub fn estimate(summary: &ModelSummary, file_bytes: u64, args: &[String]) -> Need {
+    let context = context_arg(args).filter(|c| *c > 0).or(summary.context_length).unwrap_or(4096);
+    let kv_cache_bytes = match (summary.block_count, summary.head_count, summary.embedding_length) {
+        (Some(layers), Some(heads), Some(embd)) if heads > 0 => {
+            let kv_heads = summary.head_count_kv.unwrap_or(heads);
+            context * layers * kv_heads * (embd / heads) * 2 * F16_BYTES
+        }
+        _ => 0,
+    };
+    let margin = file_bytes / 20 + MARGIN_FIXED;
+    Need { weights_bytes: file_bytes, kv_cache_bytes, context, total_bytes: file_bytes + kv_cache_bytes + margin }
+}
+
+fn context_arg(args: &[String]) -> Option<u64> {
+    let at = args.iter().position(|a| a == "-c" || a == "--ctx-size")?;
+    args.get(at + 1)?.parse().ok()
+}
+
+/// Available RAM plus free VRAM, from the latest metrics sample.
+pub fn free_bytes(sample: &Sample) -> u64 {
+    let vram: u64 =
+        sample.gpus.iter().filter_map(|g| Some(g.memory_total_bytes?.saturating_sub(g.memory_used_bytes?))).sum();
+    sample.memory.available_bytes + vram
+}
+
+pub fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1024.0 * 1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smol() -> ModelSummary {
+        ModelSummary {
+            block_count: Some(30),
+            head_count: Some(9),
+            head_count_kv: Some(3),
+            embedding_length: Some(576),
+            context_length: Some(8192),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_kv_cache_grows_with_the_context_asked_for() {
+        let args: Vec<String> = ["llama-server", "-c", "1024"].map(String::from).to_vec();
+        let need = estimate(&smol(), 100 << 20, &args);
+        // 1024 tokens x 30 layers x 3 KV heads x 64 dims x (K+V) x 2 bytes
+        assert_eq!(need.kv_cache_bytes, 1024 * 30 * 3 * 64 * 2 * 2);
+        assert_eq!(need.context, 1024);
+        let own = estimate(&smol(), 100 << 20, &[]);
+        assert_eq!((own.context, own.kv_cache_bytes), (8192, 8 * need.kv_cache_bytes), "no -c: the model's context");
+        assert!(need.total_bytes > need.weights_bytes + need.kv_cache_bytes);
+    }
+}
