@@ -87,8 +87,35 @@ impl AppState {
                 .map_err(|e| ApiError::Internal(format!("cannot read models.directory: {e}")))?;
             self.db.sync_router_models(entries).await?;
         }
+        self.discover_hf_models().await?;
         self.refresh_backend_metadata().await?;
         self.model_list().await
+    }
+
+    /// With `backends.hfDiscovery`, the Hugging Face cache's GGUF files become `auto` backend models (and
+    /// those whose files went are dropped); the init file is updated only when the list changed.
+    pub async fn discover_hf_models(&self) -> Result<(), ApiError> {
+        let config = self.config();
+        let hub = crate::backends::discovery::hf_hub_dir().filter(|d| d.is_dir());
+        if !config.backends.hf_discovery
+            && !config.backends.models.iter().any(|m| m.state == crate::config::ModelOrigin::Auto)
+        {
+            return Ok(());
+        }
+        let found = match hub.filter(|_| config.backends.hf_discovery) {
+            Some(dir) => tokio::task::spawn_blocking(move || {
+                crate::backends::discovery::found_in(&dir, crate::config::ModelOrigin::Auto)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(format!("cannot read the Hugging Face cache: {e}")))?,
+            None => Vec::new(),
+        };
+        if let Some(next) = crate::backends::discovery::merge_discovered(&config.backends.models, found) {
+            tracing::info!(count = next.len(), "backend models follow the Hugging Face cache");
+            crate::backends::persist::save_models(self, next, false).await?;
+        }
+        Ok(())
     }
 
     pub async fn refresh_backend_metadata(&self) -> Result<(), ApiError> {
@@ -312,6 +339,9 @@ async fn check_models_dir(state: &AppState) {
     let dir = &config.models.directory;
     if !std::path::Path::new(dir).is_dir() {
         tracing::warn!(dir, "models.directory does not exist; no models will be listed until it does");
+        if let Err(err) = state.discover_hf_models().await {
+            tracing::warn!(error = %err, "Hugging Face cache not scanned");
+        }
         if let Err(err) = state.refresh_backend_metadata().await {
             tracing::warn!(error = %err, "backend model metadata not read");
         }

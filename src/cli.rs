@@ -26,6 +26,11 @@ pub struct Cli {
     /// Validate the effective configuration, print the llama-server command line, and exit.
     #[arg(long)]
     pub check: bool,
+
+    /// Add every GGUF under DIR (recursively; `mmproj*` files paired with their models) to
+    /// `backends.models` as `manual` models, save the init file (with a .json.bak backup), and exit.
+    #[arg(long, value_name = "DIR")]
+    pub import_dir: Option<PathBuf>,
 }
 
 impl Cli {

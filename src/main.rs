@@ -29,6 +29,9 @@ fn main() -> ExitCode {
         print_check(&loaded);
         return ExitCode::SUCCESS;
     }
+    if let Some(dir) = &cli.import_dir {
+        return import_dir(&loaded, dir);
+    }
     let (log_tx, log_rx) = tokio::sync::mpsc::channel(QUEUE);
     let log_dropped = Arc::default();
     if let Err(err) = init_tracing(&loaded, DbLogLayer::new(log_tx, Arc::clone(&log_dropped))) {
@@ -53,6 +56,41 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("llama-dashboard: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--import-dir`: adds the directory's models to the init file in use (or a new ./llama-router.init.json).
+fn import_dir(loaded: &LoadedConfig, dir: &std::path::Path) -> ExitCode {
+    use llama_dashboard::backends::{discovery, persist};
+    if !dir.is_dir() {
+        eprintln!("llama-dashboard: --import-dir {}: not a directory", dir.display());
+        return ExitCode::from(2);
+    }
+    let found = match discovery::found_in(dir, config::ModelOrigin::Manual) {
+        Ok(found) => found,
+        Err(err) => {
+            eprintln!("llama-dashboard: cannot read {}: {err}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut models = loaded.config.backends.models.clone();
+    let added = discovery::merge_imported(&mut models, found);
+    let path = match &loaded.source {
+        ConfigSource::File(p) => p.clone(),
+        ConfigSource::Defaults => std::path::PathBuf::from(config::DEFAULT_CONFIG_FILE),
+    };
+    match persist::write_models(&path, &models) {
+        Ok(saved) => {
+            println!("imported {} model(s) from {} into {}", added.len(), dir.display(), saved.path.display());
+            for name in &added {
+                println!("  + {name}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("llama-dashboard: cannot write {}: {err}", path.display());
             ExitCode::FAILURE
         }
     }

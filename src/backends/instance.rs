@@ -20,6 +20,7 @@ pub struct Spec {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub path: String,
+    pub mmproj: Option<String>,
     pub ports: Vec<u16>,
     pub health_path: String,
     pub deadline: Duration,
@@ -103,6 +104,9 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
     let mut args = spec.args.clone();
     if !args.iter().any(|a| a == "--alias" || a == "-a") {
         args.extend(["--alias".into(), spec.model.clone()]);
+    }
+    if let Some(mmproj) = spec.mmproj.as_ref().filter(|_| !args.iter().any(|a| a == "--mmproj" || a == "-mm")) {
+        args.extend(["--mmproj".into(), mmproj.clone()]);
     }
     args.extend(["--model".into(), spec.path.clone(), "--port".into(), port.to_string()]);
     args.extend(["--host".into(), "127.0.0.1".into()]);

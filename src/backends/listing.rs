@@ -44,6 +44,7 @@ pub fn model_json(
         "state": m.state,
         "group": m.group_name(),
         "aliases": m.aliases,
+        "mmproj": m.mmproj,
         "status": status.state.model_status(),
         "progress": Value::Null,
         "error": status.error,

@@ -287,6 +287,7 @@ impl Manager {
             program,
             args: spawn.command.iter().skip(1).cloned().collect(),
             path: spec.path.clone(),
+            mmproj: spec.mmproj.clone(),
             ports: self.free_ports(config.backends.base_port),
             health_path: config.backends.health_endpoint.clone(),
             deadline: Duration::from_secs(config.backends.start_timeout_sec.max(1) as u64),

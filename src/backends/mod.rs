@@ -2,11 +2,13 @@
 //! grouped, evicted (least recently used, `backends.maxRunning`), stopped when idle, restarted after a crash.
 //! One manager task owns every backend's state; one task per backend owns its process.
 
+pub mod discovery;
 mod instance;
 mod listing;
 mod manager;
 mod memory;
 mod metadata;
+pub mod persist;
 
 pub use listing::{Activity, model_json};
 pub use metadata::MetadataCache;

@@ -40,12 +40,14 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<ModelFile>, projectors: &mut V
         let entry = entry?;
         let file_type = entry.file_type()?;
         let path = entry.path();
+        // Linked files count (the Hugging Face cache links snapshots to blobs); linked directories do not (cycles).
+        let is_file = file_type.is_file() || (file_type.is_symlink() && path.is_file());
         if file_type.is_dir() && depth < MAX_DEPTH {
             walk(&path, depth + 1, found, projectors)?;
-        } else if file_type.is_file() {
+        } else if is_file {
             if is_projector(&path) {
                 projectors.push(path);
-            } else if let Some(model) = model_file(&path, &entry) {
+            } else if let Some(model) = model_file(&path) {
                 found.push(model);
             }
         }
@@ -58,14 +60,14 @@ fn is_projector(path: &Path) -> bool {
     name.ends_with(".gguf") && name.contains("mmproj")
 }
 
-fn model_file(path: &Path, entry: &std::fs::DirEntry) -> Option<ModelFile> {
+fn model_file(path: &Path) -> Option<ModelFile> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
     let stem = lower.strip_suffix(".gguf")?;
     if lower.contains("mmproj") || is_later_split_part(stem) {
         return None;
     }
-    let meta = entry.metadata().ok()?;
+    let meta = std::fs::metadata(path).ok()?;
     let modified_at =
         meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64);
     Some(ModelFile {

@@ -16,6 +16,11 @@ pub struct BackendsConfig {
     pub idle_timeout_sec: i64,
     /// Most backends running at once (0 = no limit); the least recently used one makes room.
     pub max_running: i64,
+    /// GGUF files in the Hugging Face cache (`$HF_HUB_CACHE`, `$HF_HOME/hub`, `~/.cache/huggingface/hub`)
+    /// become `auto` models that come and go with their files.
+    pub hf_discovery: bool,
+    /// Directories `models:import` may read (besides `models.directory` and the Hugging Face cache).
+    pub import_roots: Vec<String>,
     pub models: Vec<BackendModel>,
 }
 
@@ -28,6 +33,8 @@ impl Default for BackendsConfig {
             default_spawn: SpawnConfig::default(),
             idle_timeout_sec: 300,
             max_running: 0,
+            hf_discovery: true,
+            import_roots: Vec::new(),
             models: Vec::new(),
         }
     }
@@ -79,6 +86,9 @@ pub struct BackendModel {
     pub ttl: Option<i64>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// A vision projector, passed as `--mmproj` (paired automatically by discovery and import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmproj: Option<String>,
 }
 
 impl BackendModel {
@@ -127,6 +137,7 @@ mod tests {
             spawn: None,
             ttl: None,
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            mmproj: None,
         }
     }
 

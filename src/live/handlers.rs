@@ -10,13 +10,14 @@ use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 21] = [
+pub const EVENTS: [&str; 22] = [
     "models:list",
     "models:get",
     "models:scan",
     "models:load",
     "models:unload",
     "models:update",
+    "models:import",
     "router:init:load",
     "router:init:validate",
     "router:init:save",
@@ -42,6 +43,7 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:load" => models_action(state, p, Action::Load).await,
         "models:unload" => models_action(state, p, Action::Unload).await,
         "models:update" => models_update(state, p).await,
+        "models:import" => super::backend_events::models_import(state, p).await,
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
         "router:init:load" => Ok(init_load(state)),

@@ -1,5 +1,6 @@
 //! Socket.IO on `/llamaproxws`: handshake auth, snapshot on connect, one dispatcher for every event.
 
+mod backend_events;
 pub mod envelope;
 pub mod handlers;
 mod incoming;

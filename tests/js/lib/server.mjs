@@ -28,7 +28,8 @@ export async function startServer(opts = {}) {
   }
   args.push(...(opts.args || []));
   // No llama-server unless a test asks for one (opts.env.LLAMA_SERVER_BIN): the default autoStart then fails fast.
-  const noRouter = { LLAMA_SERVER_BIN: "", LLAMA_DASHBOARD_CACHE: path.join(work, "no-cache") };
+  // Nor models from this machine's Hugging Face cache unless a test points HF_HUB_CACHE somewhere.
+  const noRouter = { LLAMA_SERVER_BIN: "", LLAMA_DASHBOARD_CACHE: path.join(work, "no-cache"), HF_HUB_CACHE: path.join(work, "no-hf-cache") };
   const env = { ...process.env, ...noRouter, RUST_LOG: process.env.RUST_LOG || "info", ...(opts.env || {}) };
   const proc = spawn(binary, args, { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
