@@ -103,12 +103,10 @@ impl AppState {
             return Ok(());
         }
         let found = match hub.filter(|_| config.backends.hf_discovery) {
-            Some(dir) => tokio::task::spawn_blocking(move || {
-                crate::backends::discovery::found_in(&dir, crate::config::ModelOrigin::Auto)
-            })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(format!("cannot read the Hugging Face cache: {e}")))?,
+            Some(dir) => tokio::task::spawn_blocking(move || crate::backends::discovery::found_in_hub(&dir))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(format!("cannot read the Hugging Face cache: {e}")))?,
             None => Vec::new(),
         };
         if let Some(next) = crate::backends::discovery::merge_discovered(&config.backends.models, found) {

@@ -1,7 +1,7 @@
 //! Command-line flags. Each also reads an environment variable; both beat the init file.
 
 use crate::config::CliOverrides;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -31,6 +31,22 @@ pub struct Cli {
     /// `backends.models` as `manual` models, save the init file (with a .json.bak backup), and exit.
     #[arg(long, value_name = "DIR")]
     pub import_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Download a GGUF from Hugging Face into its cache (HF_TOKEN, HF_ENDPOINT honoured; resumes),
+    /// where it is listed as a backend model.
+    Pull {
+        /// `user/repo` or `user/repo:QUANT` (e.g. bartowski/Qwen3-8B-GGUF:Q4_K_M).
+        repo: String,
+        /// The exact file to fetch instead of choosing by quant.
+        #[arg(long = "hf-file", value_name = "NAME")]
+        hf_file: Option<String>,
+    },
 }
 
 impl Cli {

@@ -17,6 +17,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(llama_dashboard::cli::Command::Pull { repo, hf_file }) = &cli.command {
+        return pull(repo, hf_file.clone());
+    }
     let t = Instant::now();
     let loaded = match config::load(&cli.overrides(), &|key| std::env::var(key).ok()) {
         Ok(loaded) => loaded,
@@ -56,6 +59,33 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("llama-dashboard: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn pull(repo: &str, file: Option<String>) -> ExitCode {
+    let request = match llama_dashboard::pull::Request::parse(repo, file) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("llama-dashboard pull: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("llama-dashboard pull: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(llama_dashboard::pull::run(request)) {
+        Ok(path) => {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("llama-dashboard pull: {err}");
             ExitCode::FAILURE
         }
     }

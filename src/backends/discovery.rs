@@ -14,6 +14,21 @@ pub fn hf_hub_dir() -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|h| h.join(".cache/huggingface/hub")))
 }
 
+/// Blocking: the models of every repository in a Hugging Face cache (`models--user--repo`), repository by
+/// repository so that the same file name in two repositories gives two models.
+pub fn found_in_hub(hub: &Path) -> std::io::Result<Vec<BackendModel>> {
+    let mut repos: Vec<PathBuf> = std::fs::read_dir(hub)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("models--")))
+        .collect();
+    repos.sort();
+    let mut all = Vec::new();
+    for repo in repos {
+        all.extend(found_in(&repo, ModelOrigin::Auto)?);
+    }
+    Ok(all)
+}
+
 /// Blocking: every model file under `dir` as a backend model of the given origin.
 pub fn found_in(dir: &Path, state: ModelOrigin) -> std::io::Result<Vec<BackendModel>> {
     Ok(catalog::scan(dir)?
@@ -120,7 +135,7 @@ mod tests {
             std::fs::write(blobs.join(blob), b"GGUF").unwrap();
             std::os::unix::fs::symlink(blobs.join(blob), snap.join(name)).unwrap();
         }
-        let found = found_in(hub.path(), ModelOrigin::Auto).unwrap();
+        let found = found_in_hub(hub.path()).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].name, "vision-Q4_K_M");
         assert!(found[0].mmproj.as_deref().is_some_and(|p| p.ends_with("mmproj-vision-f16.gguf")));
