@@ -110,6 +110,11 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
     }
     args.extend(["--model".into(), spec.path.clone(), "--port".into(), port.to_string()]);
     args.extend(["--host".into(), "127.0.0.1".into()]);
+    if !program_exists(&spec.program) {
+        let error =
+            format!("cannot start {}: no such program (check the model's spawn.command)", spec.program.display());
+        return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new() });
+    }
     let mut running = match child::spawn(&spec.program, &args, ModelPorts::owned_by(&spec.model)) {
         Ok(r) => r,
         Err(err) => {
@@ -148,6 +153,14 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
             return Start::Failed(Outcome::Failed { error, exit_code, lines });
         }
     }
+}
+
+/// A path names a file; a bare name is looked up on PATH (setpriv would otherwise report it only by exiting).
+fn program_exists(program: &std::path::Path) -> bool {
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    program.to_str().and_then(child::which).is_some()
 }
 
 /// The exit code, or 128 + the signal for a process killed by one (as shells report it).

@@ -118,6 +118,18 @@ impl Manager {
                 self.request_stop(&id, reason);
                 let _ = reply.send(Ok(()));
             }
+            Command::Reset { model, reply } => {
+                if let Some(slot) = self.slots.get_mut(&model) {
+                    slot.crashes = 0;
+                    slot.crashed_at = None;
+                }
+                if self.slots.get(&model).is_some_and(|s| s.state() == BackendState::Error) {
+                    self.set(&model, |s| {
+                        *s = BackendStatus { reason: Some("reset".into()), ..BackendStatus::stopped() }
+                    });
+                }
+                let _ = reply.send(Ok(()));
+            }
         }
     }
 
@@ -359,6 +371,7 @@ impl Manager {
                     let _ = waiter.send(Ok(url.clone()));
                 }
                 self.set(&id, |s| {
+                    s.load_ms = Some(s.since.elapsed().as_millis() as u64);
                     s.state = BackendState::Ready;
                     s.port = Some(port);
                     s.pid = Some(pid);

@@ -47,6 +47,8 @@ pub struct BackendStatus {
     pub last_lines: Vec<String>,
     /// Why it last changed: `request`, `socket`, `idle`, `group swap`, `evicted`, `crash`, `shutdown`.
     pub reason: Option<String>,
+    /// How long the last start took (set when it became ready).
+    pub load_ms: Option<u64>,
     #[serde(skip)]
     pub since: Instant,
 }
@@ -61,6 +63,7 @@ impl BackendStatus {
             exit_code: None,
             last_lines: Vec::new(),
             reason: None,
+            load_ms: None,
             since: Instant::now(),
         }
     }
@@ -100,6 +103,7 @@ enum Command {
     Ensure { model: String, reason: &'static str, reply: Reply<String> },
     Stop { model: String, reason: &'static str, reply: Reply<()> },
     StopAll { reason: &'static str, reply: Reply<Vec<String>> },
+    Reset { model: String, reply: Reply<()> },
 }
 
 /// Cheap to clone; lives in `AppState`.
@@ -128,6 +132,13 @@ impl BackendsHandle {
     pub async fn stop_all(&self, reason: &'static str) -> Result<Vec<String>, BackendError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Command::StopAll { reason, reply }).await.map_err(|_| BackendError::Closed)?;
+        answer.await.map_err(|_| BackendError::Closed)?
+    }
+
+    /// Clears an `error` state and the crash backoff, so the next request starts the backend at once.
+    pub async fn reset(&self, model: &str) -> Result<(), BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::Reset { model: model.into(), reply }).await.map_err(|_| BackendError::Closed)?;
         answer.await.map_err(|_| BackendError::Closed)?
     }
 

@@ -41,17 +41,22 @@ pub async fn follow(state: AppState, cancel: CancellationToken) {
 
 async fn store(state: &AppState, id: &str, before: Option<&BackendStatus>, now: &BackendStatus) {
     let from = before.map_or(BackendState::Stopped, |b| b.state);
-    let event = match (from, now.state) {
-        (_, BackendState::Starting) => "loading",
-        (_, BackendState::Ready) => "loaded",
-        (_, BackendState::Stopping) => "unload_requested",
-        (_, BackendState::Stopped) => "unloaded",
-        (BackendState::Starting, BackendState::Error) => "load_failed",
-        (BackendState::Stopped | BackendState::Error, BackendState::Error) => "load_refused",
-        (_, BackendState::Error) => "crashed",
+    // Statuses are followed through a watch channel, which may skip a short-lived state: the event
+    // is told by the state reached and its reason, and a load's duration is carried by the status itself.
+    let event = match (now.state, now.reason.as_deref()) {
+        (BackendState::Starting, _) => "loading",
+        (BackendState::Ready, _) => "loaded",
+        (BackendState::Stopping, _) => "unload_requested",
+        (BackendState::Stopped, _) => "unloaded",
+        (BackendState::Error, Some("crash")) => "crashed",
+        (BackendState::Error, Some("memory")) => "load_refused",
+        (BackendState::Error, _) => "load_failed",
     };
-    let timed = matches!(from, BackendState::Starting | BackendState::Stopping) && from != now.state;
-    let duration_ms = before.filter(|_| timed).map(|b| b.since.elapsed().as_millis() as i64);
+    let duration_ms = match now.state {
+        BackendState::Ready => now.load_ms.map(|ms| ms as i64),
+        BackendState::Stopped if from == BackendState::Stopping => before.map(|b| b.since.elapsed().as_millis() as i64),
+        _ => None,
+    };
     let detail = now.error.clone().map(|e| match now.last_lines.last() {
         Some(line) => format!("{e}; last output: {line}"),
         None => e,

@@ -50,3 +50,55 @@ fn allowed_dir(state: &AppState, dir: &str) -> Result<PathBuf, ApiError> {
     }
     Ok(canonical)
 }
+
+/// Keys of a backend model that `models:update` may change (name and path identify it).
+const UPDATABLE: [&str; 5] = ["group", "aliases", "state", "ttl", "spawn"];
+
+/// `models:update` for one of our own backends: the changes are checked like the init file would be,
+/// then `backends.models` is saved (backup, atomic) and applies from the next start of the backend.
+pub async fn models_update(state: &AppState, p: &Params, id: &str) -> Result<Value, ApiError> {
+    let changes = p.required_object("changes")?;
+    if changes.is_empty() {
+        return Err(ApiError::bad("changes", format!("must name a setting to change ({})", UPDATABLE.join(", "))));
+    }
+    if let Some(key) = changes.keys().find(|k| !UPDATABLE.contains(&k.as_str())) {
+        return Err(ApiError::bad(
+            format!("changes.{key}"),
+            format!("cannot be changed (only {})", UPDATABLE.join(", ")),
+        ));
+    }
+    let config = state.config();
+    let mut models = config.backends.models.clone();
+    let index = models.iter().position(|m| m.name == id).ok_or_else(|| ApiError::ModelNotFound(id.to_string()))?;
+    let mut edited = serde_json::to_value(&models[index]).map_err(|e| ApiError::Internal(e.to_string()))?;
+    for (key, value) in changes {
+        edited[key] = value.clone();
+    }
+    models[index] = serde_json::from_value(edited).map_err(|e| ApiError::bad("changes", e.to_string()))?;
+    let mut candidate = (*config).clone();
+    candidate.backends.models = models.clone();
+    let prefix = format!("backends.models[{index}].");
+    if let Some(issue) = crate::config::validate(&candidate).into_iter().next() {
+        let field = issue.path.strip_prefix(&prefix).map_or("changes".to_string(), |rest| format!("changes.{rest}"));
+        return Err(ApiError::bad(field, issue.message));
+    }
+    persist::save_models(state, models, true).await?;
+    let list = state.model_list().await?;
+    let model = list.iter().find(|m| m["id"] == id).cloned().unwrap_or(Value::Null);
+    super::broadcast(state, "models:updated", json!({"models": list})).await;
+    Ok(json!({"model": model}))
+}
+
+/// `models:reset`: an `error` state back to `unloaded` (a backend's crash backoff is cleared too).
+pub async fn models_reset(state: &AppState, id: &str, source: &Value) -> Result<Value, ApiError> {
+    if source == "backend" {
+        state.backends.reset(id).await?;
+    } else if state.models_live.table.get(id).status == crate::lifecycle::ModelStatus::Error
+        && let Some(t) = state.models_live.table.requested(id, crate::lifecycle::ModelStatus::Unloaded)
+    {
+        crate::lifecycle::publish(state, t, "socket").await;
+    }
+    let status =
+        state.model_list().await?.into_iter().find(|m| m["id"] == id).map_or(Value::Null, |m| m["status"].clone());
+    Ok(json!({"id": id, "status": status}))
+}

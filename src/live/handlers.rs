@@ -10,7 +10,7 @@ use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 22] = [
+pub const EVENTS: [&str; 23] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -18,6 +18,7 @@ pub const EVENTS: [&str; 22] = [
     "models:unload",
     "models:update",
     "models:import",
+    "models:reset",
     "router:init:load",
     "router:init:validate",
     "router:init:save",
@@ -44,6 +45,10 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:unload" => models_action(state, p, Action::Unload).await,
         "models:update" => models_update(state, p).await,
         "models:import" => super::backend_events::models_import(state, p).await,
+        "models:reset" => {
+            let (id, model) = find_model(state, p).await?;
+            super::backend_events::models_reset(state, &id, &model["source"]).await
+        }
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
         "router:init:load" => Ok(init_load(state)),
@@ -203,7 +208,7 @@ async fn models_action(state: &AppState, p: &Params, action: Action) -> Result<V
 async fn models_update(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let (id, model) = find_model(state, p).await?;
     if model["source"] == "backend" {
-        return Err(ApiError::bad("id", "backend models are configured in backends.models (router:init:save)"));
+        return super::backend_events::models_update(state, p, &id).await;
     }
     proxy_events::models_update(state, p, id).await
 }

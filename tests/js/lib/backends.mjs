@@ -43,28 +43,37 @@ export async function startBackends({ models, backends = {}, config = {} }) {
     }
     return { path: file, ...m };
   });
-  const server = await startServer({
-    config: {
-      router: { enabled: false, port: await freePort() },
-      startup: { autoStart: false },
-      models: { directory: empty.dir },
-      ...config,
-      backends: {
-        basePort: await freePort(),
-        startTimeoutSec: 60,
-        idleTimeoutSec: 0,
-        defaultSpawn: { command: ["llama-server", "-c", "1024"] },
-        ...backends,
-        models: list,
+  let server;
+  try {
+    server = await startServer({
+      config: {
+        router: { enabled: false, port: await freePort() },
+        startup: { autoStart: false },
+        models: { directory: empty.dir },
+        ...config,
+        backends: {
+          basePort: await freePort(),
+          startTimeoutSec: 60,
+          idleTimeoutSec: 0,
+          defaultSpawn: { command: ["llama-server", "-c", "1024"] },
+          ...backends,
+          models: list,
+        },
       },
-    },
-    env: { LLAMA_SERVER_BIN: llamaServer },
-  });
+      env: { LLAMA_SERVER_BIN: llamaServer },
+    });
+  } catch (err) {
+    files.cleanup();
+    empty.cleanup();
+    throw err;
+  }
   let client;
   try {
     client = await connect(server.url);
   } catch (err) {
     await server.stop();
+    files.cleanup();
+    empty.cleanup();
     throw err;
   }
   const ctx = {
