@@ -179,6 +179,7 @@ impl AppState {
                 {
                     target.extend(fields);
                 }
+                model["memory"] = serde_json::json!(self.backend_metadata.need(&config.backends, m));
                 model
             })
             .collect()

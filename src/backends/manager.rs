@@ -248,9 +248,7 @@ impl Manager {
     }
 
     fn need_of(&self, config: &Config, id: &str) -> Option<Need> {
-        let model = config.backends.model(id)?;
-        let (size, summary) = self.metadata.summary(&model.path)?;
-        Some(memory::estimate(&summary, size, &config.backends.spawn_of(model).command))
+        self.metadata.need(&config.backends, config.backends.model(id)?)
     }
 
     fn least_recently_used(&self, except: &str) -> Option<String> {

@@ -47,6 +47,13 @@ impl MetadataCache {
         cached.summary.as_ref().ok().map(|s| (cached.size, s.clone()))
     }
 
+    /// The model's estimated memory need for its spawn command (see [`super::memory`]).
+    pub fn need(&self, config: &crate::config::BackendsConfig, model: &crate::config::BackendModel) -> Option<super::memory::Need> {
+        let (size, summary) = self.summary(&model.path)?;
+        let projector = model.mmproj.as_ref().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+        Some(super::memory::estimate(&summary, size + projector, &config.spawn_of(model).command))
+    }
+
     /// The Model fields a GGUF header gives (`sizeBytes`, `architecture`, ...), or `metadataError`.
     pub fn fields(&self, path: &str) -> Value {
         let Some(cached) = self.0.read().ok().and_then(|c| c.get(path).cloned()) else { return json!({}) };

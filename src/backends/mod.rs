@@ -6,7 +6,7 @@ pub mod discovery;
 mod instance;
 mod listing;
 mod manager;
-mod memory;
+pub mod memory;
 mod metadata;
 pub mod persist;
 

@@ -65,7 +65,7 @@ export class ModelRow {
 
   _patchModel(m, old) {
     const r = this.refs;
-    setText(r.name, m.source === "backend" ? `own backend · group ${m.group}` : m.metadata?.name || "");
+    setText(r.name, m.source === "backend" ? backendLine(m) : m.metadata?.name || "");
     if (r.ttlForm) r.ttlForm.hidden = m.source === "backend"; // a backend's ttl lives in backends.models
     setText(r.metaError, m.metadataError ? `Unreadable metadata: ${m.metadataError}` : "");
     r.metaError.hidden = !m.metadataError;
@@ -170,6 +170,14 @@ function cell(column, ref, testid) {
 function button(action, label, testid, id, extra = "") {
   return h("button", { type: "button", class: `btn ${extra}`.trim(), "data-action": action, "data-ref": action,
     "data-testid": testid, "aria-label": `${label} ${id}`, disabled: true }, label);
+}
+
+/** "own backend · group g · needs ~1.2 GB (KV cache 96 MB for 1024 tokens)" */
+function backendLine(m) {
+  const need = m.memory
+    ? ` · needs ~${formatBytes(m.memory.totalBytes)} (KV cache ${formatBytes(m.memory.kvCacheBytes)} for ${formatCount(m.memory.context)} tokens)`
+    : "";
+  return `own backend · group ${m.group}${need}`;
 }
 
 function setText(el, text) {
