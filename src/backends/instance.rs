@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-const POLL: Duration = Duration::from_millis(200);
+/// Short, so that a backend is used within a few ms of being ready (a local GET is cheap).
+const POLL: Duration = Duration::from_millis(20);
 const STOP_GRACE: Duration = Duration::from_secs(5);
 const PORT_ATTEMPTS: usize = 4;
 
