@@ -152,10 +152,13 @@ impl AppState {
 impl AppState {
     /// Starts (if needed) and waits for one of our own backends; its base URL. The model file's metadata
     /// is re-read first when it changed, so the memory check sees the file that will be loaded.
-    pub async fn ensure_backend(&self, name: &str, reason: &'static str) -> Result<String, ApiError> {
+    pub async fn ensure_backend(&self, name: &str, reason: &'static str) -> Result<crate::backends::Ready, ApiError> {
+        // Fast path: claimed first, then checked, so a stop deciding meanwhile sees the claim or is seen here.
+        let claim = self.proxy.gates.claim(name);
         if let Some(url) = self.backends.status(name).and_then(|s| s.url()) {
-            return Ok(url);
+            return Ok(crate::backends::Ready { url, claim });
         }
+        drop(claim);
         self.refresh_backend_metadata().await?;
         Ok(self.backends.ensure_ready(name, reason).await?)
     }

@@ -5,7 +5,7 @@
 
 use super::instance::{self, Event, Outcome, Spec};
 use super::memory::{self, Need};
-use super::{BackendError, BackendState, BackendStatus, Command, Inputs, MetadataCache, Reply, Statuses};
+use super::{BackendError, BackendState, BackendStatus, Command, Inputs, MetadataCache, Ready, Reply, Statuses};
 use crate::config::{BackendModel, Config, SharedConfig};
 use crate::metrics::Sample;
 use crate::proxy::Gates;
@@ -19,13 +19,15 @@ const TICK: Duration = Duration::from_secs(1);
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A backend that ran this long before crashing is not counted as crashing repeatedly.
+const STABLE_RUN: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 struct Slot {
     status: Option<BackendStatus>,
     generation: u64,
     stop: Option<oneshot::Sender<()>>,
-    waiters: Vec<Reply<String>>,
+    waiters: Vec<Reply<Ready>>,
     /// A start was asked for and not yet begun (waiting for room, or for a crash backoff).
     want_start: bool,
     start_reason: &'static str,
@@ -34,6 +36,8 @@ struct Slot {
     stopped_at_ms: Option<i64>,
     crashes: u32,
     crashed_at: Option<Instant>,
+    /// Ports handed to its process while it starts, so no other backend starting at once takes them.
+    reserved_ports: Vec<u16>,
 }
 
 impl Slot {
@@ -133,10 +137,10 @@ impl Manager {
         }
     }
 
-    fn ensure(&mut self, config: &Config, spec: BackendModel, reason: &'static str, reply: Reply<String>) {
+    fn ensure(&mut self, config: &Config, spec: BackendModel, reason: &'static str, reply: Reply<Ready>) {
         let slot = self.slots.entry(spec.name.clone()).or_default();
         if let Some(url) = slot.status.as_ref().and_then(BackendStatus::url) {
-            let _ = reply.send(Ok(url));
+            let _ = reply.send(Ok(Ready { url, claim: self.gates.claim(&spec.name) }));
             return;
         }
         slot.waiters.push(reply);
@@ -303,7 +307,9 @@ impl Manager {
             deadline: Duration::from_secs(config.backends.start_timeout_sec.max(1) as u64),
         };
         let generation = self.generation;
+        let reserved = instance.ports.clone();
         let slot = self.slots.entry(spec.name.clone()).or_default();
+        slot.reserved_ports = reserved;
         slot.want_start = false;
         slot.generation = generation;
         slot.stop = Some(stop_tx);
@@ -318,7 +324,12 @@ impl Manager {
 
     /// Ports from `base` up that no backend of ours uses and nothing else listens on right now.
     fn free_ports(&self, base: u16) -> Vec<u16> {
-        let ours: Vec<u16> = self.slots.values().filter_map(|s| s.status.as_ref().and_then(|st| st.port)).collect();
+        let ours: Vec<u16> = self
+            .slots
+            .values()
+            .filter(|s| s.occupies())
+            .flat_map(|s| s.status.as_ref().and_then(|st| st.port).into_iter().chain(s.reserved_ports.iter().copied()))
+            .collect();
         (base..=u16::MAX)
             .filter(|p| !ours.contains(p))
             .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
@@ -366,7 +377,7 @@ impl Manager {
                 slot.ready_at = Some(Instant::now());
                 let url = format!("http://127.0.0.1:{port}");
                 for waiter in slot.waiters.drain(..) {
-                    let _ = waiter.send(Ok(url.clone()));
+                    let _ = waiter.send(Ok(Ready { url: url.clone(), claim: self.gates.claim(&id) }));
                 }
                 self.set(&id, |s| {
                     s.load_ms = Some(s.since.elapsed().as_millis() as u64);
@@ -406,6 +417,7 @@ impl Manager {
                 });
             }
             Outcome::Exited { exit_code, lines, requested } => {
+                let ran_long = slot.ready_at.is_some_and(|at| at.elapsed() >= STABLE_RUN);
                 slot.stop = None;
                 slot.ready_at = None;
                 slot.stopped_at_ms = Some(crate::db::now_ms());
@@ -413,7 +425,8 @@ impl Manager {
                     tracing::info!(model = %id, exit_code, "backend stopped");
                     self.set(&id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });
                 } else {
-                    slot.crashes += 1;
+                    // A crash after a long healthy run starts the backoff afresh.
+                    slot.crashes = if ran_long { 1 } else { slot.crashes + 1 };
                     slot.crashed_at = Some(Instant::now());
                     let error =
                         format!("exited unexpectedly with code {}", exit_code.map_or("none".into(), |c| c.to_string()));

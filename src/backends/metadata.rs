@@ -48,7 +48,11 @@ impl MetadataCache {
     }
 
     /// The model's estimated memory need for its spawn command (see [`super::memory`]).
-    pub fn need(&self, config: &crate::config::BackendsConfig, model: &crate::config::BackendModel) -> Option<super::memory::Need> {
+    pub fn need(
+        &self,
+        config: &crate::config::BackendsConfig,
+        model: &crate::config::BackendModel,
+    ) -> Option<super::memory::Need> {
         let (size, summary) = self.summary(&model.path)?;
         let projector = model.mmproj.as_ref().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
         Some(super::memory::estimate(&summary, size + projector, &config.spawn_of(model).command))

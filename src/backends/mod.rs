@@ -99,8 +99,14 @@ fn lines_suffix(lines: &[String]) -> String {
 
 type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 
+/// Where a ready backend answers, with a claim that keeps it from being stopped until the request is admitted.
+pub struct Ready {
+    pub url: String,
+    pub claim: crate::proxy::Claim,
+}
+
 enum Command {
-    Ensure { model: String, reason: &'static str, reply: Reply<String> },
+    Ensure { model: String, reason: &'static str, reply: Reply<Ready> },
     Stop { model: String, reason: &'static str, reply: Reply<()> },
     StopAll { reason: &'static str, reply: Reply<Vec<String>> },
     Reset { model: String, reply: Reply<()> },
@@ -114,8 +120,8 @@ pub struct BackendsHandle {
 }
 
 impl BackendsHandle {
-    /// Starts the model's backend if needed (making room first) and waits until it is ready; its base URL.
-    pub async fn ensure_ready(&self, model: &str, reason: &'static str) -> Result<String, BackendError> {
+    /// Starts the model's backend if needed (making room first) and waits until it is ready.
+    pub async fn ensure_ready(&self, model: &str, reason: &'static str) -> Result<Ready, BackendError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Command::Ensure { model: model.into(), reason, reply }).await.map_err(|_| BackendError::Closed)?;
         answer.await.map_err(|_| BackendError::Closed)?

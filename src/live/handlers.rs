@@ -189,6 +189,7 @@ async fn models_action(state: &AppState, p: &Params, action: Action) -> Result<V
         return lifecycle::request(state, &id, action, "socket").await;
     }
     match action {
+        Action::Load if model["status"] == "loaded" => Ok(json!({"id": id, "status": "loaded"})),
         Action::Load => {
             let (state, model_id) = (state.clone(), id.clone());
             tokio::spawn(async move {

@@ -36,7 +36,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, limit).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    let Route { model, base_url } = resolve::route(state, &model, parts.uri.path()).await?;
+    let Route { model, base_url, claim } = resolve::route(state, &model, parts.uri.path()).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
     let limits = Limits {
@@ -46,6 +46,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     };
     exchange.queued();
     let admitted = state.proxy.gates.admit(&model, &limits).await;
+    drop(claim);
     exchange.dequeued();
     let admission = admitted?;
     let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());

@@ -158,7 +158,29 @@ impl Gate {
 #[derive(Clone, Default)]
 pub struct Gates {
     map: Arc<Mutex<HashMap<String, Arc<Gate>>>>,
+    /// Requests handed a ready backend's address and not admitted yet (see [`Claim`]).
+    claims: Arc<Mutex<HashMap<String, usize>>>,
     pub changed: Arc<Notify>,
+}
+
+/// Counts a request as the model's from the moment it is told where the model runs until it is admitted
+/// (or gives up), so that a stop that drains the model cannot slip in between.
+pub struct Claim {
+    claims: Arc<Mutex<HashMap<String, usize>>>,
+    model: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Ok(mut claims) = self.claims.lock()
+            && let Some(n) = claims.get_mut(&self.model)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                claims.remove(&self.model);
+            }
+        }
+    }
 }
 
 impl Gates {
@@ -178,8 +200,17 @@ impl Gates {
         }
     }
 
+    pub fn claim(&self, model: &str) -> Claim {
+        if let Ok(mut claims) = self.claims.lock() {
+            *claims.entry(model.to_string()).or_default() += 1;
+        }
+        Claim { claims: self.claims.clone(), model: model.to_string() }
+    }
+
+    /// Requests running, queued, or about to be admitted.
     pub fn busy(&self, model: &str) -> bool {
-        self.map.lock().ok().and_then(|m| m.get(model).map(|g| g.busy())).unwrap_or(false)
+        let claimed = self.claims.lock().is_ok_and(|c| c.contains_key(model));
+        claimed || self.map.lock().ok().and_then(|m| m.get(model).map(|g| g.busy())).unwrap_or(false)
     }
 
     /// When the model last started or finished a request through us; `None` if it never had one.

@@ -16,7 +16,7 @@ mod tap;
 pub mod telemetry;
 mod usage;
 
-pub use gate::{Gates, QueueStats};
+pub use gate::{Claim, Gates, QueueStats};
 
 use crate::app::AppState;
 use crate::db::{NewRequest, now_ms};

@@ -12,6 +12,8 @@ pub struct Route {
     pub model: String,
     /// Base URL of the upstream, without a trailing slash.
     pub base_url: String,
+    /// For an own backend: held until the request is admitted, so the backend is not stopped before.
+    pub claim: Option<crate::proxy::Claim>,
 }
 
 pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, ApiError> {
@@ -27,8 +29,8 @@ pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, Ap
                 backend.name
             )));
         }
-        let base_url = state.ensure_backend(&backend.name, "request").await?;
-        return Ok(Route { model: backend.name.clone(), base_url });
+        let ready = state.ensure_backend(&backend.name, "request").await?;
+        return Ok(Route { model: backend.name.clone(), base_url: ready.url, claim: Some(ready.claim) });
     }
     let table = &state.models_live.table;
     let model = if table.contains(name) {
@@ -43,7 +45,7 @@ pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, Ap
         return Err(ApiError::ModelNotFound(name.to_string()));
     };
     match state.router.running_url() {
-        Some(base_url) => Ok(Route { model, base_url }),
+        Some(base_url) => Ok(Route { model, base_url, claim: None }),
         None => Err(ApiError::Router(format!(
             "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
         ))),

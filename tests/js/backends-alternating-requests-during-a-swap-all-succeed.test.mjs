@@ -2,10 +2,9 @@
 // and then one more for A arrive. Each must be answered by its own model once its turn comes; none may
 // fail because its backend was stopped between becoming ready and receiving the request.
 //
-// KNOWN BUG (todo until fixed): the manager hands the waiter its URL when the backend becomes ready, but
-// the request counts as busy (Gates) only once admitted; in between, start_pending -> make_room for the
-// other waiting group stops the just-ready backend (drain sees nothing in flight), so one of the two
-// requests gets 502 upstream_error ("connection refused" / "connection closed before message completed").
+// Regression: a request handed a just-ready backend's address must count as that backend's until it is
+// admitted (a Claim); otherwise making room for the other waiting group stopped the backend in between
+// and one of the two requests got 502 upstream_error.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startBackends, chat, chatOk, readSse, needReal } from "./lib/backends.mjs";
@@ -22,7 +21,6 @@ const answer = (p) => p.then(async (res) => ({ status: res.status, text: await r
 
 test("B, then A again, both asked for while A's stream runs: both are answered by their own model", {
   skip,
-  todo: skip ? false : "bug: a backend handed to a waiter can be stopped before the request reaches it (502)",
 }, async () => {
   await chatOk(ctx.v1, "a");
   const streaming = await chat(ctx.v1, "a", { stream: true, max_tokens: 64, ignore_eos: true, content: "Count from one to one hundred" });

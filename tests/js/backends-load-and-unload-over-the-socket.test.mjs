@@ -45,7 +45,7 @@ test("models:load starts the backend: loading, then loaded, and it serves", { sk
 
 test("models:load of a loaded model changes nothing", { skip }, async () => {
   const pid = ctx.pids()[0].pid;
-  assert.deepEqual(await ok(ctx.socket, "models:load", { id: "a" }), { id: "a", status: "loading" });
+  assert.deepEqual(await ok(ctx.socket, "models:load", { id: "a" }), { id: "a", status: "loaded" }, "says it is loaded already");
   await untilStatus(ctx.socket, "a", "loaded");
   assert.deepEqual(ctx.pids().map((p) => p.pid), [pid]);
 });
