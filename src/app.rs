@@ -183,6 +183,9 @@ impl AppState {
                     target.extend(fields);
                 }
                 model["memory"] = serde_json::json!(self.backend_metadata.need(&config.backends, m));
+                if let (Some(memory), Some(sample)) = (model["memory"].as_object_mut(), self.latest_metrics_sample()) {
+                    memory.insert("freeBytes".into(), crate::backends::memory::free_bytes(&sample).into());
+                }
                 model
             })
             .collect()

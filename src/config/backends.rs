@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct BackendsConfig {
     /// First port tried for a backend; each backend takes the next free one.
     pub base_port: u16,
+    /// Forwarding to a backend: how long to wait for its connection, and for each read of its answer
+    /// (not the whole answer: a long generation streams for as long as it takes).
+    pub connection_timeout_sec: i64,
+    pub read_timeout_sec: i64,
     /// Polled until it answers 200; a backend that does not within `startTimeoutSec` fails.
     pub health_endpoint: String,
     pub start_timeout_sec: i64,
@@ -28,6 +32,8 @@ impl Default for BackendsConfig {
     fn default() -> Self {
         Self {
             base_port: 50_000,
+            connection_timeout_sec: 5,
+            read_timeout_sec: 600,
             health_endpoint: "/health".into(),
             start_timeout_sec: 300,
             default_spawn: SpawnConfig::default(),

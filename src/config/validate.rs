@@ -168,6 +168,8 @@ fn backend_issues(v: &mut Issues, c: &Config) {
         v.push("backends.healthEndpoint", "must start with '/'");
     }
     v.range("backends.startTimeoutSec", b.start_timeout_sec, 1, 3_600);
+    v.range("backends.connectionTimeoutSec", b.connection_timeout_sec, 1, 600);
+    v.range("backends.readTimeoutSec", b.read_timeout_sec, 1, 86_400);
     v.range("backends.idleTimeoutSec", b.idle_timeout_sec, 0, 31_536_000);
     v.range("backends.maxRunning", b.max_running, 0, 64);
     spawn_issues(v, "backends.defaultSpawn", &b.default_spawn);

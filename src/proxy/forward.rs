@@ -37,6 +37,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
     let Route { model, base_url, claim } = resolve::route(state, &model, parts.uri.path()).await?;
+    let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
     let limits = Limits {
@@ -50,9 +51,8 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     exchange.dequeued();
     let admission = admitted?;
     let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
-    let upstream = state
-        .proxy
-        .client
+    let client = if own_backend { state.proxy.backend_client(&config.backends) } else { state.proxy.client.clone() };
+    let upstream = client
         .request(parts.method, format!("{base_url}{path}"))
         .headers(headers::to_upstream(&parts.headers))
         .body(body)

@@ -42,7 +42,13 @@ pub struct Proxy {
     pub metrics: RequestMetrics,
     /// Per-model idle TTL overrides in seconds, mirrored from SQLite.
     ttls: Arc<RwLock<HashMap<String, i64>>>,
+    /// The client for own backends, with `backends.connectionTimeoutSec` / `readTimeoutSec`; rebuilt
+    /// when those change.
+    backend_client: Arc<RwLock<Option<(Timeouts, reqwest::Client)>>>,
 }
+
+/// (connection, read) timeouts in seconds.
+type Timeouts = (i64, i64);
 
 impl Proxy {
     pub fn new() -> Result<(Self, mpsc::Receiver<NewRequest>), reqwest::Error> {
@@ -59,6 +65,7 @@ impl Proxy {
             recorder,
             metrics: RequestMetrics::default(),
             ttls: Arc::default(),
+            backend_client: Arc::default(),
         };
         Ok((proxy, rx))
     }
@@ -69,6 +76,28 @@ impl Proxy {
             .route("/v1/models/{id}", get(models::get))
             .route("/v1/{*rest}", any(forward::handle))
             .layer(DefaultBodyLimit::disable())
+    }
+
+    /// The client to forward to own backends with the configured timeouts.
+    pub fn backend_client(&self, config: &crate::config::BackendsConfig) -> reqwest::Client {
+        let key = (config.connection_timeout_sec, config.read_timeout_sec);
+        if let Ok(cached) = self.backend_client.read()
+            && let Some((k, client)) = cached.as_ref()
+            && *k == key
+        {
+            return client.clone();
+        }
+        let built = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(key.0.max(1) as u64))
+            .read_timeout(Duration::from_secs(key.1.max(1) as u64))
+            .build()
+            .unwrap_or_else(|_| self.client.clone());
+        if let Ok(mut cached) = self.backend_client.write() {
+            *cached = Some((key, built.clone()));
+        }
+        built
     }
 
     pub fn set_ttls(&self, ttls: HashMap<String, i64>) {

@@ -172,10 +172,11 @@ function button(action, label, testid, id, extra = "") {
     "data-testid": testid, "aria-label": `${label} ${id}`, disabled: true }, label);
 }
 
-/** "own backend · group g · needs ~1.2 GB (KV cache 96 MB for 1024 tokens)" */
+/** "own backend · group g · needs ~1.2 GB of 20 GB free (KV cache 96 MB for 1024 tokens)" */
 function backendLine(m) {
+  const free = m.memory?.freeBytes != null ? ` of ${formatBytes(m.memory.freeBytes)} free` : "";
   const need = m.memory
-    ? ` · needs ~${formatBytes(m.memory.totalBytes)} (KV cache ${formatBytes(m.memory.kvCacheBytes)} for ${formatCount(m.memory.context)} tokens)`
+    ? ` · needs ~${formatBytes(m.memory.totalBytes)}${free} (KV cache ${formatBytes(m.memory.kvCacheBytes)} for ${formatCount(m.memory.context)} tokens)`
     : "";
   return `own backend · group ${m.group}${need}`;
 }
