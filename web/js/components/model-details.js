@@ -1,10 +1,12 @@
 // Details panel of one model: GGUF metadata and the lifecycle history, from `models:get`, and the
-// model's own llama-server output (`logs:get {model}`), so a failed load shows why.
+// model's own llama-server output (`logs:get {model}`, then live from `logs:entry`), so a failed
+// load shows why.
 //
 // Contract: new ModelDetails({state, id, container}); load() requests `models:get {id}` and
 // replaces the container's content with the answer (or the error, role=alert). Only the
 // newest of overlapping loads is shown. The history table has data-testid="history-<id>",
-// one row per ModelEvent, newest first (the server's order).
+// one row per ModelEvent, newest first (the server's order). Once shown, new output lines of
+// this model are appended (the last LOG_LINES kept) until destroy().
 import { h, replaceChildren } from "../core/component.js";
 import { DASH, formatCount, formatDateTime, formatMs } from "../core/format.js";
 
@@ -15,6 +17,20 @@ export class ModelDetails {
     this.container = container;
     this.seq = 0;
     this.shown = false;
+    this.lines = [];
+    this.stopLive = state.on("logs:entry", ({ entry } = {}) => this._append(entry));
+  }
+
+  destroy() {
+    this.stopLive?.();
+  }
+
+  _append(entry) {
+    if (!this.shown || !entry || entry.model !== this.id) return;
+    this.lines = [...this.lines, formatLine(entry)].slice(-LOG_LINES);
+    const pre = this.container.querySelector(`[data-testid="logs-${CSS.escape(this.id)}"]`);
+    if (pre?.tagName === "PRE") pre.textContent = this.lines.join("\n");
+    else if (pre) pre.replaceWith(logBlock(this.id, this.lines));
   }
 
   async load() {
@@ -38,6 +54,7 @@ export class ModelDetails {
 
   _show(model, events, logs) {
     this.shown = true;
+    this.lines = logs.slice().reverse().map(formatLine);
     replaceChildren(
       this.container,
       h("div", { class: "details" },
@@ -46,18 +63,19 @@ export class ModelDetails {
         h("section", { class: "details__history" },
           h("h3", {}, "Lifecycle history"), historyTable(this.id, events)),
         h("section", { class: "details__logs" },
-          h("h3", {}, "Recent output"), logLines(this.id, logs))),
+          h("h3", {}, "Recent output"), logBlock(this.id, this.lines))),
     );
   }
 }
 
 const LOG_LINES = 30;
 
-/** The model's last output lines, oldest first (logs:get answers newest first). */
-function logLines(id, logs) {
-  if (!logs.length) return h("p", { class: "muted", "data-testid": `logs-${id}` }, "No output from this model yet.");
-  const text = logs.slice().reverse().map((l) => `${l.level.toUpperCase().padEnd(5)} ${l.message}`).join("\n");
-  return h("pre", { class: "log-tail", tabindex: "0", "data-testid": `logs-${id}`, "aria-label": `${id} recent output` }, text);
+const formatLine = (l) => `${l.level.toUpperCase().padEnd(5)} ${l.message}`;
+
+/** The model's last output lines, oldest first. */
+function logBlock(id, lines) {
+  if (!lines.length) return h("p", { class: "muted", "data-testid": `logs-${id}` }, "No output from this model yet.");
+  return h("pre", { class: "log-tail", tabindex: "0", "data-testid": `logs-${id}`, "aria-label": `${id} recent output` }, lines.join("\n"));
 }
 
 function metadataList(model) {

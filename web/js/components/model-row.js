@@ -60,6 +60,7 @@ export class ModelRow {
   }
 
   destroy() {
+    this.details.destroy();
     this.el.remove();
   }
 

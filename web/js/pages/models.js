@@ -58,6 +58,7 @@ export class ModelsPage extends Component {
     tick();
     const timer = setInterval(tick, 1000);
     this.own(() => clearInterval(timer));
+    this.own(() => { for (const row of this.rows.values()) row.destroy(); });
   }
 
   /** Save TTL: `models:update {id, changes:{ttl}}`; the models:updated broadcast brings the new value. */
