@@ -175,15 +175,27 @@ export function documentedRequestEvents() {
   return [...section.matchAll(/^\|\s*`([a-z][\w:]*)`\s*\|/gm)].map((m) => m[1]);
 }
 
-/** A free TCP port on 127.0.0.1 (released before returning). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1 (released before returning), picked below Linux's ephemeral range
+ * (32768-60999): a port from that range can be taken meanwhile as the local end of any outgoing
+ * connection, which made "port already in use" flakes. Ports are also handed out in turn, so two
+ * calls in one run never return the same one.
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + ((nextPort++ + process.pid * 7) % 12000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error("no free port between 20000 and 32000");
+}
+
+let nextPort = Math.floor(Math.random() * 12000);
+
+function canBind(port) {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
 }
 
