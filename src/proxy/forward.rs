@@ -70,6 +70,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     if let Some(h) = response.headers_mut() {
         *h = headers::to_client(upstream.headers());
     }
-    let tap = Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, admission);
+    let length = upstream.content_length();
+    let tap = Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, length, admission);
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
 }

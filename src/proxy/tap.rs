@@ -23,13 +23,18 @@ pub struct Tap {
     /// Chat and text completions end their SSE with `data: [DONE]`; other streams need not.
     expects_done: bool,
     ended: bool,
+    /// Bytes still to come when the length is known; the answer is complete at zero.
+    remaining: Option<u64>,
+    /// The whole answer was passed on (and recorded); what the upstream does after that is not the client's concern.
+    complete: bool,
     /// The upstream answered with an error status: the request failed even if the body arrives whole.
     error_status: bool,
     _admission: Option<Admission>,
 }
 
 impl Tap {
-    pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, admission: Admission) -> Self {
+    /// `length`: the upstream's Content-Length, when it sent one.
+    pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, length: Option<u64>, admission: Admission) -> Self {
         let error_status = exchange.row.status_code >= 400;
         let expects_done = sse && matches!(exchange.row.endpoint.as_str(), "/v1/chat/completions" | "/v1/completions");
         Self {
@@ -39,6 +44,8 @@ impl Tap {
             sse,
             expects_done,
             ended: false,
+            remaining: length,
+            complete: false,
             error_status,
             _admission: Some(admission),
         }
@@ -48,6 +55,22 @@ impl Tap {
         self.ended = true;
         self.exchange.finish(outcome, error, self.sample.usage());
         self._admission = None;
+    }
+
+    /// A client may hang up the moment it has the whole answer (`[DONE]`, or every byte of a known
+    /// length), before the upstream's end is polled: the request is recorded as complete already then.
+    fn record_if_complete(&mut self) {
+        let complete = if self.expects_done { self.sample.ends_with_done() } else { self.remaining == Some(0) };
+        if complete {
+            if self.error_status {
+                let message = self.sample.error_message().unwrap_or_else(|| "upstream error".into());
+                self.exchange.finish("error", Some(message), self.sample.usage());
+            } else {
+                self.exchange.finish("ok", None, self.sample.usage());
+            }
+            self.complete = true;
+            self._admission = None;
+        }
     }
 
     /// Ends the stream after a failure: an SSE client gets an error event, any other client a broken body.
@@ -76,7 +99,13 @@ impl Stream for Tap {
             Poll::Ready(Some(Ok(chunk))) => {
                 this.exchange.first_byte();
                 this.sample.push(&chunk);
+                this.remaining = this.remaining.map(|left| left.saturating_sub(chunk.len() as u64));
+                this.record_if_complete();
                 Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(_))) if this.complete => {
+                this.ended = true;
+                Poll::Ready(None)
             }
             Poll::Ready(Some(Err(err))) => {
                 Poll::Ready(this.fail(format!("the model's upstream failed mid-response: {}", error_chain(&err))))

@@ -15,6 +15,7 @@
 //   FAKE_DIE_AFTER: destroy the socket after N streamed tokens (a crash mid-stream; a JSON answer dies
 //     before its headers);
 //   FAKE_END_EARLY: end the stream cleanly after N tokens, without the final chunk and [DONE].
+//   holdAfterDone (per request, in "fake"): ms to keep the response open after [DONE].
 //
 // What it saw: `GET /fake/requests` -> {requests:[...]} for every /v1 request and every POST
 // /models/load|unload: {id, method, path, headers, rawHeaderNames, body, at, tokensSent, ended,
@@ -157,6 +158,8 @@ async function generate(req, res, endpoint) {
   if (body.stream_options?.include_usage) final.usage = usage(k.tokens);
   await event(final);
   await event("[DONE]");
+  // holdAfterDone: keep the response open a while after [DONE], as a slow upstream close would.
+  if (k.holdAfterDone) await sleep(k.holdAfterDone);
   entry.ended = true;
   res.end();
 }
