@@ -13,7 +13,7 @@ pub use events::{ModelEvent, NewModelEvent};
 pub use logs::{LEVELS as LOG_LEVELS, LogQuery, LogRow, NewLog, level_number};
 pub use metrics::SampleRow;
 pub use migrate::{MIGRATIONS, schema_version};
-pub use requests::{ModelTotals, NewRequest, RequestQuery, RequestRow, SORTABLE as REQUEST_SORT_KEYS};
+pub use requests::{ModelTotals, NewRequest, RequestBucket, RequestQuery, RequestRow, SORTABLE as REQUEST_SORT_KEYS};
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;

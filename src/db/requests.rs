@@ -85,6 +85,20 @@ pub struct ModelTotals {
     pub avg_tokens_per_second: Option<f64>,
 }
 
+/// One model's requests in one time bucket (for charts).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestBucket {
+    pub timestamp: i64,
+    pub model: Option<String>,
+    pub requests: i64,
+    pub errors: i64,
+    pub completion_tokens: i64,
+    pub tokens_per_second: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+}
+
 const COLUMNS: &str = "id, created_at, model_id, endpoint, status_code, stream, outcome, prompt_tokens,
     completion_tokens, ttft_ms, total_ms, queue_ms, tokens_per_second, error, client";
 
@@ -168,6 +182,39 @@ impl Db {
                     avg_total_ms: r.get(6)?,
                     avg_queue_ms: r.get(7)?,
                     avg_tokens_per_second: r.get(8)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Requests grouped by model and `bucket_ms` window between `since` and `until`, oldest first.
+    pub async fn request_history(
+        &self,
+        since: i64,
+        until: i64,
+        bucket_ms: i64,
+        model: Option<String>,
+    ) -> Result<Vec<RequestBucket>, DbError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT (created_at / ?3) * ?3 AS t, model_id, COUNT(*), SUM(outcome IN ('error', 'rejected')),
+                        COALESCE(SUM(completion_tokens), 0), AVG(tokens_per_second), AVG(ttft_ms), AVG(total_ms)
+                 FROM requests
+                 WHERE created_at >= ?1 AND created_at <= ?2 AND (?4 IS NULL OR model_id = ?4)
+                 GROUP BY t, model_id ORDER BY t, model_id",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![since, until, bucket_ms.max(1), model], |r| {
+                Ok(RequestBucket {
+                    timestamp: r.get(0)?,
+                    model: r.get(1)?,
+                    requests: r.get(2)?,
+                    errors: r.get(3)?,
+                    completion_tokens: r.get(4)?,
+                    tokens_per_second: r.get(5)?,
+                    ttft_ms: r.get(6)?,
+                    total_ms: r.get(7)?,
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -277,6 +324,10 @@ mod tests {
             RequestQuery { sort: Some("totalMs".into()), ascending: true, limit: 1, offset: 1, ..Default::default() };
         let (rows, total) = db.query_requests(q).await.unwrap();
         assert_eq!((rows[0].total_ms, total), (Some(10.0), 4));
+
+        let buckets = db.request_history(0, i64::MAX, 3_600_000, Some("a".into())).await.unwrap();
+        assert_eq!(buckets.len(), 1, "both of a's requests fall in one hour");
+        assert_eq!((buckets[0].requests, buckets[0].errors, buckets[0].completion_tokens), (2, 1, 20));
 
         let totals = db.request_totals(0).await.unwrap();
         let a = totals.iter().find(|t| t.model.as_deref() == Some("a")).unwrap();

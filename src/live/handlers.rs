@@ -10,7 +10,7 @@ use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 23] = [
+pub const EVENTS: [&str; 24] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -34,6 +34,7 @@ pub const EVENTS: [&str; 23] = [
     "settings:update",
     "requests:list",
     "requests:stats",
+    "requests:history",
 ];
 
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
@@ -51,6 +52,7 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         }
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
+        "requests:history" => proxy_events::requests_history(state, p).await,
         "router:init:load" => Ok(init_load(state)),
         "router:init:validate" => init_validate(p),
         "router:init:save" => crate::live::init_save::save(state, p).await,

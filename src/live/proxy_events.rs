@@ -31,6 +31,22 @@ pub async fn requests_list(state: &AppState, p: &Params) -> Result<Value, ApiErr
     Ok(json!({"requests": requests, "total": total}))
 }
 
+/// Chart series: `{since?, until?, bucketMs?, model?}`; by default the last hour in about 120 buckets.
+pub async fn requests_history(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let until = p.opt_i64("until", 0, i64::MAX)?.unwrap_or_else(now_ms);
+    let since = p.opt_i64("since", 0, i64::MAX)?.unwrap_or(until - crate::proxy::stats::DEFAULT_WINDOW_MS);
+    if since > until {
+        return Err(ApiError::bad("since", "must not be after until"));
+    }
+    let auto = ((until - since) / 120).max(1_000);
+    let bucket_ms = p.opt_i64("bucketMs", 1_000, 86_400_000)?.unwrap_or(auto);
+    if (until - since) / bucket_ms > 10_000 {
+        return Err(ApiError::bad("bucketMs", "too small for the range (at most 10000 buckets)"));
+    }
+    let buckets = state.db.request_history(since, until, bucket_ms, p.opt_str("model", 256)?).await?;
+    Ok(json!({"since": since, "until": until, "bucketMs": bucket_ms, "buckets": buckets}))
+}
+
 pub async fn requests_stats(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let since = p.opt_i64("since", 0, i64::MAX)?.unwrap_or(now_ms() - crate::proxy::stats::DEFAULT_WINDOW_MS);
     crate::proxy::stats::payload(state, since).await
