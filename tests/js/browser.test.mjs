@@ -46,6 +46,10 @@ test("the dashboard connects and its numbers and charts update live", async () =
     for (const chart of ["cpu-chart", "mem-chart"]) {
       assert.ok(await page.locator(`${byTestId(chart)} canvas`).count() > 0, `${chart} has a canvas`);
     }
+    // Without llama-server the router's autostart fails: that shows among the recent errors, with its source.
+    await page.waitForSelector(`${byTestId("recent-errors")} li[data-level]`, { timeout: 10000 });
+    const problemsShown = await page.textContent(byTestId("recent-errors"));
+    assert.match(problemsShown, /llama-server|router/i, problemsShown);
     const gpuText = await page.textContent(byTestId("gpu-list"));
     assert.ok(/No GPU detected|#\d/.test(gpuText), `GPU section shows GPUs or says none: ${gpuText}`);
 

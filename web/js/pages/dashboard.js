@@ -1,4 +1,5 @@
-// Dashboard page: live system metrics, the /v1 requests card and the llama-server router card.
+// Dashboard page: live system metrics, the /v1 requests card, the llama-server router card and the
+// recent warnings and errors.
 //
 // Renders its DOM once; each `metrics` push patches text nodes and each `metricsHistory`
 // change feeds the two charts with setData. History is prefilled by the StateManager's
@@ -10,6 +11,7 @@ import { describeModels, describeSample, patchCards, statCards } from "../compon
 import { renderGpus } from "../components/gpu-list.js";
 import { RouterCard } from "../components/router-card.js";
 import { RequestsCard } from "../components/requests-card.js";
+import { RecentErrors } from "../components/recent-errors.js";
 
 const CPU_COLOR = "#3b8eea";
 const MEM_COLOR = "#2fb573";
@@ -39,6 +41,7 @@ export class DashboardPage extends Component {
         chartPanel("CPU usage", "cpuChart"),
         chartPanel("Memory usage", "memChart"),
       ),
+      h("div", { "data-ref": "errorsSlot" }),
       h(
         "section",
         { class: "card gpus", "aria-labelledby": "gpus-title" },
@@ -58,6 +61,8 @@ export class DashboardPage extends Component {
     this.own(() => routerCard.destroy());
     const requestsCard = new RequestsCard({ state }).mount(refs.statGrid);
     this.own(() => requestsCard.destroy());
+    const recentErrors = new RecentErrors({ state }).mount(refs.errorsSlot);
+    this.own(() => recentErrors.destroy());
     this.own(state.subscribe("metrics", (sample) => this._showSample(sample)));
     this.own(state.subscribe("metricsHistory", (samples) => this._showHistory(samples)));
     this.own(state.subscribe("models", (models) => patchCards(refs, describeModels(models))));

@@ -5,7 +5,7 @@
 // directory, the "router is not running" notice and the buttons. Load / Unload replies only
 // say "accepted": progress and the end arrive as `models:status` through the StateManager.
 // Each row's idle-unload countdown ticks once a second (in server time); a row's details hold
-// the TTL form, saved with `models:update`.
+// the TTL form, saved with `models:update`. The import form sends `models:import {dir}`.
 import { Component, h } from "../core/component.js";
 import { COLUMNS, ModelRow } from "../components/model-row.js";
 import { parseTtl } from "../components/model-ttl.js";
@@ -16,6 +16,7 @@ export class ModelsPage extends Component {
       "click [data-action]": "handleAction",
       "click [data-ref=rescan]": "handleRescan",
       "submit form[data-ttl-form]": "handleTtl",
+      "submit form[data-import-form]": "handleImport",
     };
   }
 
@@ -30,6 +31,14 @@ export class ModelsPage extends Component {
         h("div", { class: "btn-row" },
           h("p", { class: "muted scan-status", role: "status", "data-ref": "scanStatus", "data-testid": "scan-status" }),
           h("button", { type: "button", class: "btn", "data-ref": "rescan", "data-testid": "rescan" }, "Rescan"))),
+      h("form", { class: "card import-form", "data-import-form": "", "data-testid": "import-form" },
+        h("label", { for: "import-dir" }, "Import a directory as own backends"),
+        h("div", { class: "import-form__row" },
+          h("input", { id: "import-dir", name: "dir", type: "text", required: true, placeholder: "/path/inside/models.directory or backends.importRoots",
+            "aria-describedby": "import-help", "data-testid": "import-dir" }),
+          h("button", { type: "submit", class: "btn", "data-testid": "import-submit" }, "Import")),
+        h("p", { class: "muted", id: "import-help" }, "Every GGUF under it (mmproj files paired) is added to backends.models as a manual model."),
+        h("p", { class: "muted", role: "status", "data-ref": "importStatus", "data-testid": "import-status" })),
       h("p", { class: "notice notice--warn", "data-ref": "routerNotice", "data-testid": "router-notice", hidden: true }),
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", hidden: true }),
       h("div", { class: "card models-card" },
@@ -100,6 +109,26 @@ export class ModelsPage extends Component {
       row.setBusy(null);
     } catch (err) {
       row.setBusy(null, err);
+    }
+  }
+
+  /** `models:import {dir}`: the server checks the directory against its roots and saves the init file. */
+  async handleImport(event, form) {
+    event.preventDefault();
+    const { importStatus } = this.refsCache;
+    const input = form.elements.dir;
+    const button = form.querySelector("button");
+    button.disabled = true;
+    importStatus.textContent = "Importing…";
+    input.removeAttribute("aria-invalid");
+    try {
+      const { added } = await this.props.state.request("models:import", { dir: input.value.trim() });
+      importStatus.textContent = added.length ? `Added ${added.length}: ${added.join(", ")}` : "Nothing new in that directory.";
+    } catch (err) {
+      importStatus.textContent = `Not imported: ${err.message}`;
+      input.setAttribute("aria-invalid", "true");
+    } finally {
+      if (this.el) button.disabled = false;
     }
   }
 
