@@ -10,7 +10,7 @@ use crate::lifecycle::{self, Action};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 24] = [
+pub const EVENTS: [&str; 26] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -35,6 +35,8 @@ pub const EVENTS: [&str; 24] = [
     "requests:list",
     "requests:stats",
     "requests:history",
+    "presets:get",
+    "presets:save",
 ];
 
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
@@ -53,6 +55,8 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
         "requests:history" => proxy_events::requests_history(state, p).await,
+        "presets:get" => super::presets::get(state).await,
+        "presets:save" => super::presets::save(state, p).await,
         "router:init:load" => Ok(init_load(state)),
         "router:init:validate" => init_validate(p),
         "router:init:save" => crate::live::init_save::save(state, p).await,

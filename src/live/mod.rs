@@ -6,6 +6,7 @@ pub mod handlers;
 mod incoming;
 mod init_save;
 pub mod payload;
+mod presets;
 mod proxy_events;
 
 use crate::app::AppState;

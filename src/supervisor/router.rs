@@ -172,7 +172,7 @@ impl Actor {
         if std::net::TcpListener::bind((host.as_str(), port)).is_err() {
             return Err(SupervisorError::PortInUse(port));
         }
-        let args = router_args(&config);
+        let args = without_missing_presets(router_args(&config), config.models.presets_file.as_deref());
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
         let mut running = child::spawn(binary, &args, ModelPorts::default())
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
@@ -288,6 +288,23 @@ async fn wait_ready(running: &mut RunningChild, url: &str, deadline: Duration) -
         )),
         _ = sleep(deadline) => Err(format!("llama-server did not answer {health} within {} ms (startup.timeout)", deadline.as_millis())),
     }
+}
+
+/// llama-server refuses to start with a `--models-preset` file that does not exist; a configured file that
+/// is not there yet (it can be written from the dashboard, `presets:save`) is left out until it is.
+fn without_missing_presets(args: Vec<String>, presets: Option<&str>) -> Vec<String> {
+    let Some(file) = presets.filter(|f| !std::path::Path::new(f).is_file()) else { return args };
+    tracing::warn!(file, "models.presetsFile does not exist yet; starting the router without --models-preset");
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--models-preset" {
+            iter.next();
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 /// `router.serverPath`, then `$LLAMA_SERVER_BIN`, then `llama-server` on PATH, then the setup script's cache.
