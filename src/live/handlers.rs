@@ -58,7 +58,7 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "presets:get" => super::presets::get(state).await,
         "presets:save" => super::presets::save(state, p).await,
         "router:init:load" => Ok(init_load(state)),
-        "router:init:validate" => init_validate(p),
+        "router:init:validate" => init_validate(state, p),
         "router:init:save" => crate::live::init_save::save(state, p).await,
         "router:init:status" | "router:status" => Ok(router_status(state)),
         "router:start" => router_control(state, RouterAction::Start).await,
@@ -96,9 +96,11 @@ fn config_origin(state: &AppState) -> (Option<String>, &'static str) {
     }
 }
 
-fn init_validate(p: &Params) -> Result<Value, ApiError> {
-    let config = p.required_object("config")?;
-    Ok(match config_from_value(&Value::Object(config.clone())) {
+/// Secrets sent back as `"***"` (as `router:init:load` shows them) count as the stored values, as on save.
+fn init_validate(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let mut config = Value::Object(p.required_object("config")?.clone());
+    crate::config::restore_redacted_secrets(&mut config, &state.config());
+    Ok(match config_from_value(&config) {
         Ok(valid) => json!({"valid": true, "errors": [], "args": router_args(&valid)}),
         Err(issues) => json!({"valid": false, "errors": issues, "args": []}),
     })

@@ -8,7 +8,10 @@ import { DashboardPage } from "./pages/dashboard.js";
 import { ModelsPage } from "./pages/models.js";
 import { SettingsPage } from "./pages/settings.js";
 import { RequestsPage } from "./pages/requests.js";
+import { MonitoringPage } from "./pages/monitoring.js";
 import { PlaygroundPage } from "./pages/playground.js";
+import { ConfigurationPage } from "./pages/configuration.js";
+import { LogsPage } from "./pages/logs.js";
 import { NotFoundPage } from "./pages/not-found.js";
 
 const APP_NAME = "llama-dashboard";
@@ -30,7 +33,10 @@ router
   .register("/", () => new DashboardPage({ state }), { title: "Dashboard" })
   .register("/models", () => new ModelsPage({ state }), { title: "Models" })
   .register("/requests", () => new RequestsPage({ state }), { title: "Requests" })
+  .register("/monitoring", () => new MonitoringPage({ state }), { title: "Monitoring" })
   .register("/playground", () => new PlaygroundPage({ state }), { title: "Playground" })
+  .register("/configuration", () => new ConfigurationPage({ state }), { title: "Configuration" })
+  .register("/logs", () => new LogsPage({ state }), { title: "Logs" })
   .register("/settings", () => new SettingsPage({ state }), { title: "Settings" });
 
 state.connect();
