@@ -144,6 +144,16 @@ impl AppState {
                 model["unloadAt"] = serde_json::json!(unload_at);
             }
         }
+        let children = match self.router.status().pid {
+            Some(pid) if models.iter().any(|m| m["status"] == "loaded") => {
+                crate::metrics::process_memory::router_children(pid)
+            }
+            _ => Default::default(),
+        };
+        for model in &mut models {
+            let pid = model["id"].as_str().and_then(|id| children.get(id));
+            model["rssBytes"] = serde_json::json!(pid.and_then(|p| crate::metrics::process_memory::rss_bytes(*p)));
+        }
         models.extend(self.backend_models());
         Ok(models)
     }
@@ -183,6 +193,8 @@ impl AppState {
                     target.extend(fields);
                 }
                 model["memory"] = serde_json::json!(self.backend_metadata.need(&config.backends, m));
+                let pid = self.backends.status(&m.name).filter(|s| s.url().is_some()).and_then(|s| s.pid);
+                model["rssBytes"] = serde_json::json!(pid.and_then(crate::metrics::process_memory::rss_bytes));
                 if let (Some(memory), Some(sample)) = (model["memory"].as_object_mut(), self.latest_metrics_sample()) {
                     memory.insert("freeBytes".into(), crate::backends::memory::free_bytes(&sample).into());
                 }

@@ -1,6 +1,7 @@
 //! System metrics: a sampler task that stores each sample, publishes the latest and broadcasts it.
 
 pub mod gpu;
+pub mod process_memory;
 pub mod prometheus;
 pub mod sample;
 

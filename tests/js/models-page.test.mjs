@@ -104,6 +104,8 @@ test("the Models page loads and unloads the real model live, and the details sho
 
     await navigate(page, "/", "Dashboard");
     await waitForText(page, "models-value", "1 loaded");
+    // The process serving the model is found under the router and its resident memory shown.
+    await waitForText(page, `loaded-memory-${ID}`, /^\d+(\.\d)? (MB|MiB|GB|GiB)$/, 15000);
     await navigate(page, "/models", "Models");
 
     await page.click(byTestId(`unload-${ID}`));

@@ -1,5 +1,5 @@
-// Dashboard page: live system metrics, the /v1 requests card, the llama-server router card and the
-// recent warnings and errors.
+// Dashboard page: live system metrics, the /v1 requests card, the llama-server router card, the loaded
+// models with their memory, and the recent warnings and errors.
 //
 // Renders its DOM once; each `metrics` push patches text nodes and each `metricsHistory`
 // change feeds the two charts with setData. History is prefilled by the StateManager's
@@ -12,6 +12,7 @@ import { renderGpus } from "../components/gpu-list.js";
 import { RouterCard } from "../components/router-card.js";
 import { RequestsCard } from "../components/requests-card.js";
 import { RecentErrors } from "../components/recent-errors.js";
+import { LoadedModels } from "../components/loaded-models.js";
 
 const CPU_COLOR = "#3b8eea";
 const MEM_COLOR = "#2fb573";
@@ -41,7 +42,7 @@ export class DashboardPage extends Component {
         chartPanel("CPU usage", "cpuChart"),
         chartPanel("Memory usage", "memChart"),
       ),
-      h("div", { "data-ref": "errorsSlot" }),
+      h("div", { class: "dashboard-pair" }, h("div", { "data-ref": "loadedSlot" }), h("div", { "data-ref": "errorsSlot" })),
       h(
         "section",
         { class: "card gpus", "aria-labelledby": "gpus-title" },
@@ -61,6 +62,8 @@ export class DashboardPage extends Component {
     this.own(() => routerCard.destroy());
     const requestsCard = new RequestsCard({ state }).mount(refs.statGrid);
     this.own(() => requestsCard.destroy());
+    const loadedModels = new LoadedModels({ state }).mount(refs.loadedSlot);
+    this.own(() => loadedModels.destroy());
     const recentErrors = new RecentErrors({ state }).mount(refs.errorsSlot);
     this.own(() => recentErrors.destroy());
     this.own(state.subscribe("metrics", (sample) => this._showSample(sample)));
