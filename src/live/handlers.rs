@@ -84,9 +84,18 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
     }))
 }
 
+/// `config` is what runs (file, env and CLI overrides); `fileConfig` is the file alone with defaults,
+/// which is what an editor should show and save, so that overrides are not written into the file.
 fn init_load(state: &AppState) -> Value {
     let (path, source) = config_origin(state);
-    json!({"config": state.config().redacted(), "configPath": path, "source": source})
+    let file_config = match state.config_source() {
+        ConfigSource::File(p) => {
+            let file_only = crate::config::CliOverrides { config: Some(p), ..Default::default() };
+            crate::config::load(&file_only, &|_| None).map(|l| l.config).unwrap_or_else(|_| (*state.config()).clone())
+        }
+        ConfigSource::Defaults => crate::config::Config::default(),
+    };
+    json!({"config": state.config().redacted(), "fileConfig": file_config.redacted(), "configPath": path, "source": source})
 }
 
 fn config_origin(state: &AppState) -> (Option<String>, &'static str) {

@@ -86,6 +86,11 @@ test("environment variables override the init file", async (t) => {
   assert.equal(status.autoStart, false, "LLAMA_AUTO_START=0 over file autoStart:true");
   assert.equal(path.resolve(status.modelsDir), envModels.dir);
   assert.equal(load.config.router.port, 9102, "router:init:load shows the effective config (file + env)");
+  // fileConfig is the file alone: what an editor shows and saves, so an override never lands in the file.
+  assert.deepEqual(
+    [load.fileConfig.router.port, load.fileConfig.models.maxLoaded, load.fileConfig.performance.contextSize, load.fileConfig.server.port],
+    [9101, 7, 8192, 3999],
+  );
   assert.equal(load.config.models.maxLoaded, 9);
   assert.equal(load.config.performance.contextSize, 16384);
   assert.equal(load.config.performance.gpuLayers, 20);

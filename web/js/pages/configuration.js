@@ -1,4 +1,5 @@
-// Configuration page: the init file (`router:init:load`) as a form grouped by section or as raw JSON,
+// Configuration page: the init file (`router:init:load`'s `fileConfig`: the file without env and CLI
+// overrides, so saving never writes an override into it) as a form grouped by section or as raw JSON,
 // checked as you type (`router:init:validate`, debounced) with each problem shown at its field, a
 // preview of the exact llama-server command line, and Save and apply (`router:init:save`).
 //
@@ -134,7 +135,7 @@ export class ConfigurationPage extends Component {
       this.loadFailed = false;
       this._showAlert(this.r.loadError, null);
       this._clearOutcome();
-      this._apply(data.config || {}, data.source === "file" ? data.configPath : null);
+      this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null);
       if (note) this._setResult([note]);
       this.validateNow();
     } catch (err) {
@@ -382,7 +383,7 @@ export class ConfigurationPage extends Component {
     try {
       const data = await this.props.state.request("router:init:load", {});
       if (this.el) {
-        this._apply(data.config || {}, data.source === "file" ? data.configPath : null);
+        this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null);
         this.validateNow();
       }
     } catch {
