@@ -10,7 +10,7 @@ import { readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer } from "./lib/server.mjs";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow } from "./lib/browser.mjs";
 
 const API_KEY = "sk-config-page-secret";
 const field = (p) => byTestId(`field-${p}`);
@@ -58,14 +58,6 @@ async function openConfiguration(page) {
 
 const readFile = () => JSON.parse(readFileSync(file, "utf8"));
 const visible = (page, sel) => page.isVisible(sel);
-
-async function assertNoOverflow(page, name) {
-  await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `no horizontal scrolling at phone width (overflow ${overflow}px)`);
-  await screenshot(page, name);
-  await page.setViewportSize(LAPTOP);
-}
 
 test("the form shows the file, flags a bad value at its field, previews the argv and saves with a backup", async () => {
   const original = readFileSync(file, "utf8");

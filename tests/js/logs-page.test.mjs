@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, sleep, until } from "./lib/socket.mjs";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow } from "./lib/browser.mjs";
 
 const ROWS = `${byTestId("logs-table")} tbody tr`;
 const LEVELS = ["error", "warn", "info", "debug", "trace"];
@@ -80,14 +80,6 @@ async function waitForRows(page, check, what, timeout = 10000) {
 
 function assertNewestFirst(list) {
   for (let i = 1; i < list.length; i++) assert.ok(list[i].id < list[i - 1].id, `ids not strictly descending at ${i}: ${list.map((r) => r.id)}`);
-}
-
-async function assertNoOverflow(page, name) {
-  await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `no horizontal scrolling at phone width (overflow ${overflow}px)`);
-  await screenshot(page, name);
-  await page.setViewportSize(LAPTOP);
 }
 
 test("the Logs page shows the stored lines newest first, and a line logged now appears without a reload", async () => {

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { needReal, modelsDir, startWithRealRouter } from "./lib/real.mjs";
 import path from "node:path";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE, LAPTOP } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE, LAPTOP, assertNoOverflow } from "./lib/browser.mjs";
 
 const skip = needReal();
 const ID = "smol";
@@ -43,14 +43,6 @@ async function withPage(body, { allowed = [], viewport } = {}) {
   }
   const unexpected = problems.filter((p) => !allowed.some((re) => re.test(p)));
   assert.deepEqual(unexpected, [], "the page logged errors or warnings");
-}
-
-async function assertNoOverflow(page, name) {
-  await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `no horizontal scrolling at phone width (overflow ${overflow}px)`);
-  await screenshot(page, name);
-  await page.setViewportSize(LAPTOP);
 }
 
 async function openPlayground(page) {

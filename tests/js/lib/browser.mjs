@@ -67,3 +67,12 @@ export async function waitForText(page, testid, expected, timeout = 10000) {
   );
   return (await page.textContent(byTestId(testid))).trim();
 }
+
+/** At phone width the page must not scroll sideways; saves a screenshot there, then goes back to laptop width. */
+export async function assertNoOverflow(page, name) {
+  await page.setViewportSize(PHONE);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  if (overflow > 0) throw new Error(`horizontal scrolling at phone width (overflow ${overflow}px)`);
+  await screenshot(page, name);
+  await page.setViewportSize(LAPTOP);
+}

@@ -16,6 +16,7 @@ import { Component, h, replaceChildren } from "../core/component.js";
 import { formatCount, formatMs, formatRate, formatTime } from "../core/format.js";
 import { HistoryChart } from "../components/history-chart.js";
 import { SampleHistory } from "../components/sample-history.js";
+import { fillModelSelect, writeQuery } from "../core/query.js";
 
 export const RANGES = [
   // key, label, span, request bucket
@@ -297,18 +298,11 @@ export class MonitoringPage extends Component {
     const select = this.r.controls.elements.model;
     const names = new Set([...(this.props.state.get("models") || []).map((m) => m.id), ...this.seen]);
     if (this.query.model) names.add(this.query.model);
-    const sorted = [...names].sort();
-    if (sorted.join("\n") !== [...select.options].slice(1).map((o) => o.value).join("\n")) {
-      replaceChildren(select, h("option", { value: "" }, "All models"), sorted.map((id) => h("option", { value: id }, id)));
-    }
-    select.value = this.query.model;
+    fillModelSelect(select, names, this.query.model);
   }
 
   _writeQuery() {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(this.query)) if (value && value !== DEFAULTS[key]) params.set(key, value);
-    const search = params.toString();
-    window.history.replaceState(window.history.state, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
+    writeQuery(this.query, DEFAULTS);
   }
 }
 

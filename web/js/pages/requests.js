@@ -11,6 +11,7 @@ import {
   OUTCOMES, ORDERS, RANGES, COLUMNS, headRow, requestRow, matches, pagerText, sinceOf,
 } from "../components/request-table.js";
 import { patchTotals, queueList, totalsBlock, totalsFor } from "../components/request-summary.js";
+import { fillModelSelect, writeQuery } from "../core/query.js";
 
 export const PAGE_SIZE = 50;
 const REFRESH_DELAY_MS = 800;
@@ -236,17 +237,11 @@ export class RequestsPage extends Component {
     for (const q of stats?.queues || []) names.add(q.model);
     for (const option of select.options) if (option.value) names.add(option.value);
     if (this.query.model) names.add(this.query.model);
-    const sorted = [...names].sort();
-    if (sorted.join("\n") === [...select.options].slice(1).map((o) => o.value).join("\n")) return;
-    replaceChildren(select, h("option", { value: "" }, "All models"), sorted.map((id) => h("option", { value: id }, id)));
-    select.value = this.query.model;
+    fillModelSelect(select, names, this.query.model);
   }
 
   _writeQuery() {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(this.query)) if (value && value !== DEFAULTS[key]) params.set(key, value);
-    const search = params.toString();
-    window.history.replaceState(window.history.state, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
+    writeQuery(this.query, DEFAULTS);
   }
 }
 
