@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, withBrowserPage } from "./lib/browser.mjs";
 
 const INTERVAL_MS = 500;
 const BYTES = /^\d+(\.\d)? (B|KiB|MiB|GiB|TiB)$/;
@@ -22,16 +22,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** Opens a page, runs `body`, closes it, then fails on anything the page complained about. */
-async function withPage(options, body) {
-  const { context, page, problems } = await openPage(browser, options);
-  try {
-    await body(page);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], "the page logged errors or warnings");
-}
+const withPage = (options, body) => withBrowserPage(browser, body, options);
 
 test("the dashboard connects and its numbers and charts update live", async () => {
   await withPage({}, async (page) => {

@@ -10,7 +10,7 @@ import { readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer } from "./lib/server.mjs";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow, withBrowserPage } from "./lib/browser.mjs";
 
 const API_KEY = "sk-config-page-secret";
 const field = (p) => byTestId(`field-${p}`);
@@ -37,16 +37,7 @@ after(async () => {
   if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
 });
 
-/** Opens a page, runs `body`, closes it, then fails on anything the page complained about. */
-async function withPage(body, opts) {
-  const { context, page, problems } = await openPage(browser, opts);
-  try {
-    await body(page);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], "the page logged errors or warnings");
-}
+const withPage = (body, opts) => withBrowserPage(browser, body, opts);
 
 async function openConfiguration(page) {
   await page.goto(`${server.url}/configuration`);

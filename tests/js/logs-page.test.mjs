@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, sleep, until } from "./lib/socket.mjs";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow, withBrowserPage } from "./lib/browser.mjs";
 
 const ROWS = `${byTestId("logs-table")} tbody tr`;
 const LEVELS = ["error", "warn", "info", "debug", "trace"];
@@ -31,16 +31,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** Opens a page, runs `body`, closes it, then fails on anything the page complained about. */
-async function withPage(body, opts) {
-  const { context, page, problems } = await openPage(browser, opts);
-  try {
-    await body(page);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], "the page logged errors or warnings");
-}
+const withPage = (body, opts) => withBrowserPage(browser, body, opts);
 
 async function openLogs(page, query = "") {
   await page.goto(`${server.url}/logs${query}`);

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { needReal, modelsDir, startWithRealRouter } from "./lib/real.mjs";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE, withBrowserPage } from "./lib/browser.mjs";
 
 const skip = needReal();
 const ID = "smol";
@@ -30,16 +30,7 @@ after(async () => {
   models?.cleanup();
 });
 
-/** Opens a page, runs `body`, closes it, then fails on anything the page complained about. */
-async function withPage(body) {
-  const { context, page, problems } = await openPage(browser);
-  try {
-    await body(page);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(problems, [], "the page logged errors or warnings");
-}
+const withPage = (body) => withBrowserPage(browser, body);
 
 /** Waits until the badge `testid` reads `state` (its data-state and its visible text). */
 async function waitForState(page, testid, state, timeout = 10000) {

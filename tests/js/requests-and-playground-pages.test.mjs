@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { needReal, modelsDir, startWithRealRouter } from "./lib/real.mjs";
 import path from "node:path";
-import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE, LAPTOP, assertNoOverflow } from "./lib/browser.mjs";
+import { launchBrowser, openPage, screenshot, waitForText, byTestId, artifactsDir, PHONE, LAPTOP, assertNoOverflow, withBrowserPage } from "./lib/browser.mjs";
 
 const skip = needReal();
 const ID = "smol";
@@ -33,17 +33,7 @@ after(async () => {
   models?.cleanup();
 });
 
-/** Opens a page, runs `body`, closes it, then fails on any problem the page logged that `allowed` does not match. */
-async function withPage(body, { allowed = [], viewport } = {}) {
-  const { context, page, problems } = await openPage(browser, { viewport });
-  try {
-    await body(page);
-  } finally {
-    await context.close();
-  }
-  const unexpected = problems.filter((p) => !allowed.some((re) => re.test(p)));
-  assert.deepEqual(unexpected, [], "the page logged errors or warnings");
-}
+const withPage = (body, opts) => withBrowserPage(browser, body, opts);
 
 async function openPlayground(page) {
   await page.goto(`${server.url}/playground`);

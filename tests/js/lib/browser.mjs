@@ -1,6 +1,7 @@
 // Headless Chromium (Debian's /usr/bin/chromium, or $CHROMIUM) driven by playwright-core.
 // openPage() collects every console error/warning and uncaught page error into `problems`,
 // so a test can assert that normal operation is silent.
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -75,4 +76,19 @@ export async function assertNoOverflow(page, name) {
   if (overflow > 0) throw new Error(`horizontal scrolling at phone width (overflow ${overflow}px)`);
   await screenshot(page, name);
   await page.setViewportSize(LAPTOP);
+}
+
+/**
+ * Opens a page, runs `body(page)`, closes it, then fails on anything the page complained about (console
+ * errors and warnings, uncaught errors) except messages matching one of `allowed`.
+ */
+export async function withBrowserPage(browser, body, { allowed = [], ...options } = {}) {
+  const { context, page, problems } = await openPage(browser, options);
+  try {
+    await body(page);
+  } finally {
+    await context.close();
+  }
+  const unexpected = problems.filter((p) => !allowed.some((re) => re.test(p)));
+  assert.deepEqual(unexpected, [], "the page logged errors or warnings");
 }
