@@ -176,31 +176,38 @@ impl AppState {
     /// `backends.models` with each backend's live status.
     pub fn backend_models(&self) -> Vec<Value> {
         let config = self.config();
-        config
-            .backends
-            .models
-            .iter()
-            .map(|m| {
-                let activity = crate::backends::Activity {
-                    last_active: self.proxy.gates.last_active(&m.name),
-                    busy: self.proxy.gates.busy(&m.name),
-                };
-                let mut model =
-                    crate::backends::model_json(&config.backends, m, self.backends.status(&m.name), activity);
-                if let (Some(target), Value::Object(fields)) =
-                    (model.as_object_mut(), self.backend_metadata.fields(&m.path))
-                {
-                    target.extend(fields);
-                }
-                model["memory"] = serde_json::json!(self.backend_metadata.need(&config.backends, m));
-                let pid = self.backends.status(&m.name).filter(|s| s.url().is_some()).and_then(|s| s.pid);
-                model["rssBytes"] = serde_json::json!(pid.and_then(crate::metrics::process_memory::rss_bytes));
-                if let (Some(memory), Some(sample)) = (model["memory"].as_object_mut(), self.latest_metrics_sample()) {
-                    memory.insert("freeBytes".into(), crate::backends::memory::free_bytes(&sample).into());
-                }
-                model
-            })
-            .collect()
+        let free = self.free_memory();
+        config.backends.models.iter().map(|m| self.backend_model_json(&config, m, free)).collect()
+    }
+
+    /// One of `backends.models` (by name or alias) as a Model, like [`Self::backend_models`].
+    pub fn backend_model(&self, id: &str) -> Option<Value> {
+        let config = self.config();
+        let model = config.backends.model(id)?;
+        Some(self.backend_model_json(&config, model, self.free_memory()))
+    }
+
+    fn free_memory(&self) -> Option<u64> {
+        self.latest.borrow().as_ref().map(crate::backends::memory::free_bytes)
+    }
+
+    fn backend_model_json(&self, config: &Config, m: &crate::config::BackendModel, free: Option<u64>) -> Value {
+        let status = self.backends.status(&m.name);
+        let pid = status.as_ref().filter(|s| s.url().is_some()).and_then(|s| s.pid);
+        let activity = crate::backends::Activity {
+            last_active: self.proxy.gates.last_active(&m.name),
+            busy: self.proxy.gates.busy(&m.name),
+        };
+        let mut model = crate::backends::model_json(&config.backends, m, status, activity);
+        if let (Some(target), Value::Object(fields)) = (model.as_object_mut(), self.backend_metadata.fields(&m.path)) {
+            target.extend(fields);
+        }
+        model["memory"] = serde_json::json!(self.backend_metadata.need(&config.backends, m));
+        if let (Some(memory), Some(free)) = (model["memory"].as_object_mut(), free) {
+            memory.insert("freeBytes".into(), free.into());
+        }
+        model["rssBytes"] = serde_json::json!(pid.and_then(crate::metrics::process_memory::rss_bytes));
+        model
     }
 }
 

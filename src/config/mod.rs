@@ -13,7 +13,7 @@ pub use argv::router_args;
 pub use backends::{BackendModel, ModelOrigin, SpawnConfig, is_plain_name};
 pub use env::ENV_OVERRIDES;
 pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, load};
-pub use save::{Saved, restore_redacted_secrets, write_with_backup};
+pub use save::{Saved, restore_redacted_secrets, write_text_with_backup, write_with_backup};
 pub use schema::*;
 pub use shared::SharedConfig;
 pub use validate::{ConfigIssue, LOG_LEVELS, config_from_value, is_loopback, validate};

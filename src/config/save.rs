@@ -13,14 +13,24 @@ pub struct Saved {
 
 pub fn write_with_backup(path: &Path, config: &Value) -> std::io::Result<Saved> {
     let text = serde_json::to_string_pretty(config).map_err(std::io::Error::other)? + "\n";
+    write_text_with_backup(path, &text)
+}
+
+/// Keeps the current file as `<name>.bak`, writes `<name>.tmp` and renames it into place.
+pub fn write_text_with_backup(path: &Path, text: &str) -> std::io::Result<Saved> {
+    let beside = |suffix: &str| {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(suffix);
+        path.with_file_name(name)
+    };
     let backup = if path.is_file() {
-        let backup = path.with_extension("json.bak");
+        let backup = beside(".bak");
         std::fs::copy(path, &backup)?;
         Some(backup)
     } else {
         None
     };
-    let tmp = path.with_extension("json.tmp");
+    let tmp = beside(".tmp");
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)?;
     Ok(Saved { path: path.to_path_buf(), backup })

@@ -74,7 +74,7 @@ async fn store(state: &AppState, id: &str, before: Option<&BackendStatus>, now: 
 }
 
 async fn announce(state: &AppState, id: &str, now: &BackendStatus) {
-    let model = state.backend_models().into_iter().find(|m| m["id"] == id);
+    let model = state.backend_model(id);
     let (ttl, unload_at) = model.map_or((json!(null), json!(null)), |m| (m["ttlSec"].clone(), m["unloadAt"].clone()));
     let data = json!({"id": id, "status": now.state.model_status(), "progress": null, "error": now.error,
         "ttlSec": ttl, "unloadAt": unload_at, "source": "backend"});

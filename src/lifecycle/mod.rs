@@ -136,12 +136,10 @@ pub fn idle_deadline(state: &AppState, id: &str) -> (i64, Option<i64>) {
 
 /// Re-sends a model's status with its new unload time (after a request moved it).
 pub async fn announce_idle_deadline(state: &AppState, id: &str) {
-    if state.config().backends.model(id).is_some() {
-        if let Some(m) = state.backend_models().into_iter().find(|m| m["id"] == id) {
-            let data = json!({"id": id, "status": m["status"], "progress": null, "error": m["error"],
-                "ttlSec": m["ttlSec"], "unloadAt": m["unloadAt"], "source": "backend"});
-            crate::live::broadcast(state, "models:status", data).await;
-        }
+    if let Some(m) = state.backend_model(id) {
+        let data = json!({"id": id, "status": m["status"], "progress": null, "error": m["error"],
+            "ttlSec": m["ttlSec"], "unloadAt": m["unloadAt"], "source": "backend"});
+        crate::live::broadcast(state, "models:status", data).await;
         return;
     }
     let live = state.models_live.table.get(id);

@@ -39,7 +39,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     }
     let target = path.clone();
     let text = content.clone();
-    let backup = tokio::task::spawn_blocking(move || write_with_backup(&target, &text))
+    let saved = tokio::task::spawn_blocking(move || crate::config::write_text_with_backup(&target, &text))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
@@ -51,24 +51,10 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     }
     Ok(json!({
         "path": path.display().to_string(),
-        "backup": backup.map(|b| b.display().to_string()),
+        "backup": saved.backup.map(|b| b.display().to_string()),
         "presets": section_names(&content),
         "routerRestarted": restarted,
     }))
-}
-
-fn write_with_backup(path: &std::path::Path, text: &str) -> std::io::Result<Option<PathBuf>> {
-    let backup = if path.is_file() {
-        let backup = path.with_extension("ini.bak");
-        std::fs::copy(path, &backup)?;
-        Some(backup)
-    } else {
-        None
-    };
-    let tmp = path.with_extension("ini.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(backup)
 }
 
 fn section_names(content: &str) -> Vec<String> {
