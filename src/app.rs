@@ -202,7 +202,14 @@ impl AppState {
         if let (Some(target), Value::Object(fields)) = (model.as_object_mut(), self.backend_metadata.fields(&m.path)) {
             target.extend(fields);
         }
-        model["memory"] = serde_json::json!(self.backend_metadata.need(&config.backends, m));
+        match self.backend_metadata.need(&config.backends, m) {
+            Some(Ok(need)) => model["memory"] = serde_json::json!(need),
+            Some(Err(err)) => {
+                model["memory"] = Value::Null;
+                model["metadataError"] = Value::String(err);
+            }
+            None => model["memory"] = Value::Null,
+        }
         if let (Some(memory), Some(free)) = (model["memory"].as_object_mut(), free) {
             memory.insert("freeBytes".into(), free.into());
         }

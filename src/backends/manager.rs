@@ -251,8 +251,9 @@ impl Manager {
         });
     }
 
+    /// Unknown metadata or an estimate that overflows: no memory check (llama-server reports what it finds).
     fn need_of(&self, config: &Config, id: &str) -> Option<Need> {
-        self.metadata.need(&config.backends, config.backends.model(id)?)
+        self.metadata.need(&config.backends, config.backends.model(id)?)?.ok()
     }
 
     fn least_recently_used(&self, except: &str) -> Option<String> {

@@ -20,17 +20,30 @@ pub struct Need {
 }
 
 /// `args` is the spawn command: its `-c` / `--ctx-size` sets the context (0 or absent: the model's own).
-pub fn estimate(summary: &ModelSummary, file_bytes: u64, args: &[String]) -> Need {
+/// Checked arithmetic: dimensions whose product does not fit in 64 bits are an error naming them,
+/// never a wrapped (and so far too small) estimate.
+pub fn estimate(summary: &ModelSummary, file_bytes: u64, args: &[String]) -> Result<Need, String> {
     let context = context_arg(args).filter(|c| *c > 0).or(summary.context_length).unwrap_or(4096);
     let kv_cache_bytes = match (summary.block_count, summary.head_count, summary.embedding_length) {
         (Some(layers), Some(heads), Some(embd)) if heads > 0 => {
             let kv_heads = summary.head_count_kv.unwrap_or(heads);
-            context * layers * kv_heads * (embd / heads) * 2 * F16_BYTES
+            [layers, kv_heads, embd / heads, 2, F16_BYTES].into_iter().try_fold(context, u64::checked_mul).ok_or_else(
+                || {
+                    format!(
+                        "the KV cache estimate overflows 64 bits ({context} tokens x {layers} layers x {kv_heads} KV heads x {} dims)",
+                        embd / heads
+                    )
+                },
+            )?
         }
         _ => 0,
     };
     let margin = file_bytes / 20 + MARGIN_FIXED;
-    Need { weights_bytes: file_bytes, kv_cache_bytes, context, total_bytes: file_bytes + kv_cache_bytes + margin }
+    let total_bytes = [kv_cache_bytes, margin]
+        .into_iter()
+        .try_fold(file_bytes, u64::checked_add)
+        .ok_or_else(|| "the memory estimate overflows 64 bits".to_string())?;
+    Ok(Need { weights_bytes: file_bytes, kv_cache_bytes, context, total_bytes })
 }
 
 fn context_arg(args: &[String]) -> Option<u64> {
@@ -67,12 +80,20 @@ mod tests {
     #[test]
     fn the_kv_cache_grows_with_the_context_asked_for() {
         let args: Vec<String> = ["llama-server", "-c", "1024"].map(String::from).to_vec();
-        let need = estimate(&smol(), 100 << 20, &args);
+        let need = estimate(&smol(), 100 << 20, &args).unwrap();
         // 1024 tokens x 30 layers x 3 KV heads x 64 dims x (K+V) x 2 bytes
         assert_eq!(need.kv_cache_bytes, 1024 * 30 * 3 * 64 * 2 * 2);
         assert_eq!(need.context, 1024);
-        let own = estimate(&smol(), 100 << 20, &[]);
+        let own = estimate(&smol(), 100 << 20, &[]).unwrap();
         assert_eq!((own.context, own.kv_cache_bytes), (8192, 8 * need.kv_cache_bytes), "no -c: the model's context");
         assert!(need.total_bytes > need.weights_bytes + need.kv_cache_bytes);
+    }
+
+    #[test]
+    fn a_context_whose_kv_cache_overflows_is_an_error_not_a_wrapped_number() {
+        let args: Vec<String> = ["llama-server", "-c", "18446744073709551615"].map(String::from).to_vec();
+        let err = estimate(&smol(), 100 << 20, &args).unwrap_err();
+        assert!(err.contains("overflows") && err.contains("18446744073709551615 tokens"), "{err}");
+        assert!(estimate(&smol(), u64::MAX, &[]).is_err());
     }
 }

@@ -47,15 +47,16 @@ impl MetadataCache {
         cached.summary.as_ref().ok().map(|s| (cached.size, s.clone()))
     }
 
-    /// The model's estimated memory need for its spawn command (see [`super::memory`]).
+    /// The model's estimated memory need for its spawn command (see [`super::memory`]): `None` when its
+    /// metadata is unknown, an error when the estimate overflows.
     pub fn need(
         &self,
         config: &crate::config::BackendsConfig,
         model: &crate::config::BackendModel,
-    ) -> Option<super::memory::Need> {
+    ) -> Option<Result<super::memory::Need, String>> {
         let (size, summary) = self.summary(&model.path)?;
         let projector = model.mmproj.as_ref().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
-        Some(super::memory::estimate(&summary, size + projector, &config.spawn_of(model).command))
+        Some(super::memory::estimate(&summary, size.saturating_add(projector), &config.spawn_of(model).command))
     }
 
     /// The Model fields a GGUF header gives (`sizeBytes`, `architecture`, ...), or `metadataError`.

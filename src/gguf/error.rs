@@ -27,6 +27,9 @@ pub enum GgufError {
     /// llama.cpp refuses files that repeat a key, so they are not models it could load.
     #[error("metadata key '{0}' appears twice")]
     DuplicateKey(String),
+    /// A model dimension no llama.cpp model could have; arithmetic on it (memory estimates) would overflow.
+    #[error("{key} is {value}, over the limit of {limit}: not a model llama.cpp can load")]
+    Implausible { key: String, value: u64, limit: u64 },
 }
 
 fn version_message(version: u32) -> String {

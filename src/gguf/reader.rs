@@ -15,6 +15,7 @@ pub(super) fn read<R: Read + Seek>(mut src: Source<R>) -> Result<GgufInfo, GgufE
     let metadata = metadata(&mut src, kv_count)?;
     let parameters = parameters(&mut src, tensor_count)?;
     let summary = ModelSummary::new(&metadata, parameters);
+    summary.check_plausible()?;
     Ok(GgufInfo { version, tensor_count, metadata, summary })
 }
 

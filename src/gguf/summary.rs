@@ -1,7 +1,7 @@
 //! The few facts a model list shows, taken from well-known metadata keys. A key that is missing or of
 //! an unexpected type gives `None`: the summary describes the file, it does not validate it.
 
-use super::GgufValue;
+use super::{GgufError, GgufValue};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -52,6 +52,31 @@ impl ModelSummary {
             has_chat_template: meta.contains_key("tokenizer.chat_template"),
             architecture,
         }
+    }
+}
+
+/// Upper bounds of the dimensions a summary reports, well above any real model (llama.cpp keeps the
+/// context in 32 bits and allows 512 layers); a file over them is refused rather than estimated.
+const LIMITS: [(&str, u64); 5] = [
+    ("context_length", u32::MAX as u64),
+    ("block_count", 4096),
+    ("attention.head_count", 65_536),
+    ("attention.head_count_kv", 65_536),
+    ("embedding_length", 1 << 20),
+];
+
+impl ModelSummary {
+    /// Refuses dimensions past [`LIMITS`], naming the key, so that no later arithmetic sees them.
+    pub(super) fn check_plausible(&self) -> Result<(), GgufError> {
+        let values =
+            [self.context_length, self.block_count, self.head_count, self.head_count_kv, self.embedding_length];
+        for ((suffix, limit), value) in LIMITS.iter().zip(values) {
+            if let Some(value) = value.filter(|v| v > limit) {
+                let arch = self.architecture.as_deref().unwrap_or("?");
+                return Err(GgufError::Implausible { key: format!("{arch}.{suffix}"), value, limit: *limit });
+            }
+        }
+        Ok(())
     }
 }
 

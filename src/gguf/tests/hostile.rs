@@ -146,3 +146,23 @@ fn invalid_utf8_is_replaced_not_fatal() {
     let info = read_from(Cursor::new(g.bytes)).unwrap();
     assert_eq!(info.get_str("k"), Some("a\u{fffd}b"));
 }
+
+#[test]
+fn model_dimensions_past_any_real_model_are_refused_by_name() {
+    let file = |key: &str, value: GgufValue| {
+        Gguf::file(&[("general.architecture", text("llama")), (key, value)], &[Tensor { name: "t", dims: &[2] }])
+    };
+    for (key, value) in [
+        ("llama.context_length", GgufValue::U64(1 << 40)),
+        ("llama.block_count", GgufValue::U64(u64::MAX)),
+        ("llama.attention.head_count", GgufValue::U32(u32::MAX)),
+        ("llama.attention.head_count_kv", GgufValue::I64(i64::MAX)),
+        ("llama.embedding_length", GgufValue::U64(1 << 33)),
+    ] {
+        match error_of(&file(key, value)) {
+            GgufError::Implausible { key: named, .. } => assert_eq!(named, key),
+            other => panic!("{key}: expected Implausible, got {other:?}"),
+        }
+    }
+    assert!(read_from(Cursor::new(file("llama.context_length", GgufValue::U32(131_072)))).is_ok());
+}
