@@ -1,6 +1,6 @@
 //! llama-router style operator endpoints, guarded by the admin token (Bearer or `X-Admin-Token`):
-//! `POST /admin/reload` stops every own backend (each after its requests in flight), `GET|POST /admin/rescan`
-//! rescans the models directory, and `GET /<model>/health|props|slots` passes through to a running backend.
+//! `POST /admin/reload` stops every own backend (each after its requests in flight), `POST /admin/rescan`
+//! rescans the models directory (both change state, so neither answers a GET a page could trigger), and `GET /<model>/health|props|slots` passes through to a running backend.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/reload", post(reload))
-        .route("/admin/rescan", get(rescan).post(rescan))
+        .route("/admin/rescan", post(rescan))
         .route("/{model}/health", get(|s, h, p| pass_through(s, h, p, "/health")))
         .route("/{model}/props", get(|s, h, p| pass_through(s, h, p, "/props")))
         .route("/{model}/slots", get(|s, h, p| pass_through(s, h, p, "/slots")))
@@ -35,6 +35,7 @@ async fn rescan(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
     let models = state.refresh_models().await?;
     let after = ids(&models);
     crate::live::broadcast(&state, "models:updated", json!({"models": models})).await;
+    crate::live::drop_stale_sessions(&state);
     Ok(Json(json!({
         "success": true,
         "added": after.iter().filter(|id| !before.contains(id)).count(),

@@ -54,6 +54,8 @@ pub struct AppState {
     pub proxy: Proxy,
     pub backends: crate::backends::BackendsHandle,
     pub backend_metadata: crate::backends::MetadataCache,
+    /// Where the public listener is bound (a token may not be removed while it is not loopback).
+    pub listen_addr: std::net::SocketAddr,
     latest: watch::Receiver<Option<Sample>>,
 }
 
@@ -109,10 +111,14 @@ impl AppState {
                 .map_err(|e| ApiError::Internal(format!("cannot read the Hugging Face cache: {e}")))?,
             None => Vec::new(),
         };
-        if let Some(next) = crate::backends::discovery::merge_discovered(&config.backends.models, found) {
-            tracing::info!(count = next.len(), "backend models follow the Hugging Face cache");
-            crate::backends::persist::save_models(self, next, false).await?;
-        }
+        crate::backends::persist::update_models(self, false, |current| {
+            let next = crate::backends::discovery::merge_discovered(&current.backends.models, found);
+            if let Some(next) = &next {
+                tracing::info!(count = next.len(), "backend models follow the Hugging Face cache");
+            }
+            Ok(next)
+        })
+        .await?;
         Ok(())
     }
 
@@ -233,6 +239,8 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let db = Db::open(&startup.data_dir)?;
     tracing::info!(path = %db.path().display(), elapsed_ms = t.elapsed().as_millis() as u64, "database ready");
     let config = Arc::new(startup.loaded.config.clone());
+    let listener = bind(&config).await?;
+    let listen_addr = listener.local_addr().map_err(AppError::Serve)?;
     let shared_config = SharedConfig::new(startup.loaded);
     let settings = SettingsStore::load(db.clone(), &config).await?;
     let (latest_tx, latest_rx) = watch::channel(None);
@@ -259,10 +267,10 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
         settings: settings.clone(),
         started: Instant::now(),
         io: Arc::new(OnceLock::new()),
+        listen_addr,
         latest: latest_rx,
     };
     check_models_dir(&state).await;
-    let listener = bind(&config).await?;
     let (socket_layer, io) = crate::live::layer(state.clone());
     let _ = state.io.set(io.clone());
     let app = http_router(state.clone(), socket_layer);
@@ -298,10 +306,8 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
             "security.apiKeys is empty: /v1 is open to anyone who can reach this address (the admin token guards only the dashboard)"
         );
     }
-    if let Ok(addr) = listener.local_addr() {
-        println!("llama-dashboard listening on http://{addr}");
-        tracing::info!(%addr, startup_ms = t.elapsed().as_millis() as u64, "ready");
-    }
+    println!("llama-dashboard listening on http://{listen_addr}");
+    tracing::info!(addr = %listen_addr, startup_ms = t.elapsed().as_millis() as u64, "ready");
     let served = serve(listener, app, io, cancel).await;
     task_cancel.cancel();
     while tasks.join_next().await.is_some() {}
@@ -323,6 +329,7 @@ fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer
         .fallback(crate::assets::serve)
         .layer(socket_layer)
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::guard))
         .with_state(state)
 }
 

@@ -16,6 +16,16 @@ pub enum ApiError {
     ModelNotFound(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// Refused whoever asks: a foreign origin or host name, or a key that needs the admin token.
+    /// `field` names the config key or payload field that decides it.
+    #[error("{field}: {message}")]
+    Forbidden { field: String, message: String },
+    /// The request body did not arrive within `proxy.bodyTimeoutMs`.
+    #[error("the request body did not arrive within {0} ms (proxy.bodyTimeoutMs)")]
+    BodyTimeout(u64),
+    /// A client with too many requests in flight on one connection.
+    #[error("{0}")]
+    Busy(String),
     #[error("unknown event '{0}'")]
     UnknownEvent(String),
     /// The llama-server router could not do what was asked (not found, port taken, failed to start).
@@ -48,12 +58,19 @@ impl ApiError {
         Self::BadRequest { field: field.into(), message: message.into() }
     }
 
+    pub fn forbidden(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Forbidden { field: field.into(), message: message.into() }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "BAD_REQUEST",
             Self::NotFound(_) => "NOT_FOUND",
             Self::ModelNotFound(_) => "MODEL_NOT_FOUND",
             Self::Unauthorized(_) => "UNAUTHORIZED",
+            Self::Forbidden { .. } => "FORBIDDEN",
+            Self::BodyTimeout(_) => "REQUEST_TIMEOUT",
+            Self::Busy(_) => "BUSY",
             Self::UnknownEvent(_) => "UNKNOWN_EVENT",
             Self::Router(_) => "ROUTER_ERROR",
             Self::InvalidApiKey(_) => "INVALID_API_KEY",
@@ -69,7 +86,7 @@ impl ApiError {
     /// The `error` object of a socket reply.
     pub fn to_socket(&self) -> Value {
         let mut err = json!({"code": self.code(), "message": self.to_string()});
-        if let Self::BadRequest { field, .. } = self {
+        if let Self::BadRequest { field, .. } | Self::Forbidden { field, .. } = self {
             err["field"] = json!(field);
         }
         err
@@ -80,8 +97,10 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::QueueFull { .. } | Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Router(_) | Self::QueueTimeout { .. } | Self::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -90,10 +109,11 @@ impl ApiError {
 
     fn openai_type(&self) -> &'static str {
         match self {
-            Self::BadRequest { .. } | Self::TooLarge(_) => "invalid_request_error",
+            Self::BadRequest { .. } | Self::TooLarge(_) | Self::BodyTimeout(_) => "invalid_request_error",
+            Self::Forbidden { .. } => "permission_error",
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => "authentication_error",
-            Self::QueueFull { .. } => "rate_limit_error",
+            Self::QueueFull { .. } | Self::Busy(_) => "rate_limit_error",
             Self::Router(_) | Self::Internal(_) | Self::QueueTimeout { .. } | Self::Upstream(_) | Self::Backend(_) => {
                 "server_error"
             }
@@ -112,7 +132,7 @@ impl ApiError {
     /// The OpenAI-shaped body: `{"error":{"message","type","code"}}`.
     pub fn openai_body(&self) -> Value {
         let param = match self {
-            Self::BadRequest { field, .. } => json!(field),
+            Self::BadRequest { field, .. } | Self::Forbidden { field, .. } => json!(field),
             _ => Value::Null,
         };
         json!({"error": {"message": self.to_string(), "type": self.openai_type(), "param": param, "code": self.code().to_ascii_lowercase()}})

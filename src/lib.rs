@@ -13,6 +13,7 @@ pub mod cors;
 pub mod db;
 pub mod error;
 pub mod gguf;
+pub mod guard;
 pub mod http;
 pub mod lifecycle;
 pub mod live;

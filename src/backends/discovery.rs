@@ -14,6 +14,15 @@ pub fn hf_hub_dir() -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|h| h.join(".cache/huggingface/hub")))
 }
 
+/// Where model files may come from without the admin token: `models.directory`, the Hugging Face cache
+/// and `backends.importRoots`.
+pub fn roots(config: &crate::config::Config) -> Vec<PathBuf> {
+    std::iter::once(PathBuf::from(&config.models.directory))
+        .chain(hf_hub_dir())
+        .chain(config.backends.import_roots.iter().map(PathBuf::from))
+        .collect()
+}
+
 /// Blocking: the models of every repository in a Hugging Face cache (`models--user--repo`), repository by
 /// repository so that the same file name in two repositories gives two models.
 pub fn found_in_hub(hub: &Path) -> std::io::Result<Vec<BackendModel>> {

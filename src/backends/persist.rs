@@ -1,45 +1,70 @@
 //! Writes a new `backends.models` list into the init file in use (only that key changes: the rest of the
-//! file stays as the user wrote it), keeping a `.json.bak` backup and writing atomically, then reloads
-//! the file with env and CLI overrides. Running on built-in defaults, the list changes in memory only,
-//! unless `create` asks for `./llama-router.init.json` to be written.
+//! file stays as the user wrote it). The edit runs on the current list under the config write lock, the
+//! resulting file is validated with env and CLI overrides before it is written (backup, atomic, fsync),
+//! and only then does the new config take effect. Running on built-in defaults, the list changes in
+//! memory only, unless `create` asks for `./llama-router.init.json` to be written.
 
 use crate::app::AppState;
-use crate::config::{self, BackendModel, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig};
+use crate::config::{self, BackendModel, Config, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig};
 use crate::error::ApiError;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// Where the list went: the file written, or `None` for memory only.
-pub async fn save_models(
+/// `edit` gets the current config and returns the new list, or `None` when nothing changes. Returns
+/// the file written, or `None` for memory only or no change.
+pub async fn update_models(
     state: &AppState,
-    models: Vec<BackendModel>,
     create: bool,
+    edit: impl FnOnce(&Config) -> Result<Option<Vec<BackendModel>>, ApiError>,
 ) -> Result<Option<PathBuf>, ApiError> {
+    let _writing = state.shared_config.lock_writes().await;
+    let current = state.config();
+    let Some(models) = edit(&current)? else { return Ok(None) };
     let path = match state.config_source() {
         ConfigSource::File(path) => path,
         ConfigSource::Defaults if create => PathBuf::from(DEFAULT_CONFIG_FILE),
         ConfigSource::Defaults => {
-            let mut next = (*state.config()).clone();
+            let mut next = (*current).clone();
             next.backends.models = models;
             state.shared_config.replace(LoadedConfig { config: next, source: ConfigSource::Defaults });
             return Ok(None);
         }
     };
     let target = path.clone();
-    let saved = tokio::task::spawn_blocking(move || write_models(&target, &models))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
-    let cli = config::CliOverrides { config: Some(saved.path.clone()), ..state.cli.clone() };
-    let loaded = config::load(&cli, &|key| std::env::var(key).ok())
-        .map_err(|e| ApiError::Internal(format!("{} was written but does not load: {e}", saved.path.display())))?;
-    state.shared_config.replace(loaded);
+    let raw = blocking(move || with_models(&target, &models)).await?;
+    let cli = config::CliOverrides { config: Some(path.clone()), ..state.cli.clone() };
+    let next = config::effective(&raw, &cli, &|key| std::env::var(key).ok()).map_err(|issues| {
+        let all = issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        ApiError::bad("config", format!("{} would not load, so it was not written: {all}", path.display()))
+    })?;
+    let (target, secret) = (path.clone(), has_secrets(&next));
+    let saved = blocking(move || config::write_with_backup(&target, &raw, secret)).await?;
+    state.shared_config.replace(LoadedConfig { config: next, source: ConfigSource::File(saved.path.clone()) });
     tracing::info!(path = %saved.path.display(), "backends.models saved");
     Ok(Some(saved.path))
 }
 
-/// Blocking: replaces `backends.models` in the JSON file at `path` (created when missing).
+async fn blocking<T: Send + 'static>(job: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(format!("cannot write the init file: {e}")))
+}
+
+pub fn has_secrets(config: &Config) -> bool {
+    config.security.admin_token.is_some() || !config.security.api_keys.is_empty()
+}
+
+/// Blocking: replaces `backends.models` in the JSON file at `path` (created when missing) and writes it.
 pub fn write_models(path: &Path, models: &[BackendModel]) -> std::io::Result<config::Saved> {
+    let raw = with_models(path, models)?;
+    let secret = raw["security"]["adminToken"].is_string()
+        || raw["security"]["apiKeys"].as_array().is_some_and(|k| !k.is_empty());
+    config::write_with_backup(path, &raw, secret)
+}
+
+/// Blocking: the init file's JSON at `path` (empty when missing) with `backends.models` replaced.
+fn with_models(path: &Path, models: &[BackendModel]) -> std::io::Result<Value> {
     let mut raw: Value = match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text).map_err(std::io::Error::other)?,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => json!({}),
@@ -52,5 +77,5 @@ pub fn write_models(path: &Path, models: &[BackendModel]) -> std::io::Result<con
         raw["backends"] = json!({});
     }
     raw["backends"]["models"] = serde_json::to_value(models).map_err(std::io::Error::other)?;
-    config::write_with_backup(path, &raw)
+    Ok(raw)
 }

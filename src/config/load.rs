@@ -52,10 +52,24 @@ pub struct LoadedConfig {
 /// Loads file (or defaults), applies `env` then CLI, validates the result, listing every problem.
 pub fn load(cli: &CliOverrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadedConfig, ConfigError> {
     let path = file_to_load(cli)?;
-    let (mut config, mut issues) = match &path {
-        Some(path) => parse_sections_lenient(&read_json(path)?),
-        None => (Config::default(), Vec::new()),
+    let raw = match &path {
+        Some(path) => read_json(path)?,
+        None => serde_json::json!({}),
     };
+    let config = effective(&raw, cli, env).map_err(|issues| ConfigError::Invalid { origin: path.clone(), issues })?;
+    let source = path.map_or(ConfigSource::Defaults, ConfigSource::File);
+    Ok(LoadedConfig { config, source })
+}
+
+/// The config that runs from an init file's JSON: the file's values, then `env`, then the command
+/// line, validated as a whole. Writers call it on the text they are about to write, so nothing that
+/// would not load is ever written.
+pub fn effective(
+    raw: &serde_json::Value,
+    cli: &CliOverrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Vec<ConfigIssue>> {
+    let (mut config, mut issues) = parse_sections_lenient(raw);
     issues.extend(super::env::apply(&mut config, env));
     if let Some(host) = &cli.host {
         config.server.host = host.clone();
@@ -64,11 +78,7 @@ pub fn load(cli: &CliOverrides, env: &dyn Fn(&str) -> Option<String>) -> Result<
         config.server.port = port;
     }
     let issues = with_range_issues(&config, issues);
-    if !issues.is_empty() {
-        return Err(ConfigError::Invalid { origin: path, issues });
-    }
-    let source = path.map_or(ConfigSource::Defaults, ConfigSource::File);
-    Ok(LoadedConfig { config, source })
+    if issues.is_empty() { Ok(config) } else { Err(issues) }
 }
 
 fn file_to_load(cli: &CliOverrides) -> Result<Option<PathBuf>, ConfigError> {

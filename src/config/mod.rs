@@ -4,6 +4,7 @@ mod argv;
 mod backends;
 mod env;
 mod load;
+mod protect;
 mod save;
 mod schema;
 mod shared;
@@ -12,11 +13,15 @@ mod validate;
 pub use argv::router_args;
 pub use backends::{BackendModel, ModelOrigin, SpawnConfig, is_plain_name};
 pub use env::ENV_OVERRIDES;
-pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, load};
-pub use save::{Saved, restore_redacted_secrets, write_text_with_backup, write_with_backup};
+pub use load::{CliOverrides, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, effective, load};
+pub use protect::{PROTECTED_KEYS, inside_roots, protected_changes, protection};
+pub use save::{Saved, placeholder, restore_redacted_secrets, write_text_with_backup, write_with_backup};
 pub use schema::*;
 pub use shared::SharedConfig;
 pub use validate::{ConfigIssue, LOG_LEVELS, config_from_value, is_loopback, validate};
+
+/// What a redacted secret starts with (`***` plus a per-secret tag); no real secret may.
+pub const REDACTED: &str = "***";
 
 #[cfg(test)]
 mod tests;

@@ -45,11 +45,23 @@ impl Default for Config {
 pub struct ServerConfig {
     pub host: String,
     pub port: u16,
+    /// Open TCP connections (and Socket.IO clients) at once; past it new ones wait to be accepted.
+    pub max_connections: i64,
+    /// A connection must send a request's headers within this long (also the keep-alive idle limit).
+    pub header_timeout_ms: i64,
+    /// A write to a client that makes no progress for this long closes the connection (it stopped reading).
+    pub send_timeout_ms: i64,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { host: "127.0.0.1".into(), port: 3000 }
+        Self {
+            host: "127.0.0.1".into(),
+            port: 3000,
+            max_connections: 2048,
+            header_timeout_ms: 15_000,
+            send_timeout_ms: 60_000,
+        }
     }
 }
 
@@ -61,11 +73,13 @@ pub struct RouterConfig {
     pub host: String,
     pub port: u16,
     pub server_path: Option<String>,
+    /// `host` may be a non-loopback address only when this says so explicitly.
+    pub allow_non_loopback: bool,
 }
 
 impl Default for RouterConfig {
     fn default() -> Self {
-        Self { enabled: true, host: "127.0.0.1".into(), port: 8134, server_path: None }
+        Self { enabled: true, host: "127.0.0.1".into(), port: 8134, server_path: None, allow_non_loopback: false }
     }
 }
 
@@ -154,7 +168,11 @@ pub struct SecurityConfig {
     pub admin_token: Option<String>,
     /// Bearer keys for `/v1` (enforced by the proxy feature).
     pub api_keys: Vec<String>,
+    /// Browser origins allowed besides our own; `"*"` opens `/v1` (only) to every origin.
     pub cors_origins: Vec<String>,
+    /// Host names (besides IP literals and `localhost`) requests may name in `Host`; `*.example.com`
+    /// matches every subdomain. Anything else is refused (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,22 +196,22 @@ pub struct ProxyConfig {
     pub max_body_bytes: i64,
     pub queue_size: i64,
     pub queue_timeout_ms: i64,
+    /// The whole request body must arrive within this long.
+    pub body_timeout_ms: i64,
 }
 
 impl Default for ProxyConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024, queue_size: 32, queue_timeout_ms: 120_000 }
+        Self { max_body_bytes: 64 * 1024 * 1024, queue_size: 32, queue_timeout_ms: 120_000, body_timeout_ms: 60_000 }
     }
 }
 
 impl Config {
-    /// The config as JSON with secrets replaced by `"***"`, safe to show or log.
+    /// The config as JSON with each secret replaced by its placeholder (`***` and a tag), safe to show or log.
     pub fn redacted(&self) -> Value {
         let mut copy = self.clone();
-        if copy.security.admin_token.is_some() {
-            copy.security.admin_token = Some("***".into());
-        }
-        copy.security.api_keys = copy.security.api_keys.iter().map(|_| "***".into()).collect();
+        copy.security.admin_token = copy.security.admin_token.as_deref().map(super::save::placeholder);
+        copy.security.api_keys = copy.security.api_keys.iter().map(|k| super::save::placeholder(k)).collect();
         serde_json::to_value(copy).unwrap_or(Value::Null)
     }
 }

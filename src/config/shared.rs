@@ -1,12 +1,13 @@
 //! The effective config, replaceable at run time by `router:init:save`. Readers take a snapshot
-//! (an `Arc`, no copy) and never hold the lock across an await.
+//! (an `Arc`, no copy) and never hold the lock across an await. Writers of the config files take
+//! [`SharedConfig::lock_writes`] for their whole read-modify-write-replace, one at a time.
 
 use super::load::{ConfigSource, LoadedConfig};
 use super::schema::Config;
 use std::sync::{Arc, RwLock};
 
 #[derive(Clone)]
-pub struct SharedConfig(Arc<RwLock<Current>>);
+pub struct SharedConfig(Arc<RwLock<Current>>, Arc<tokio::sync::Mutex<()>>);
 
 #[derive(Clone)]
 struct Current {
@@ -16,7 +17,14 @@ struct Current {
 
 impl SharedConfig {
     pub fn new(loaded: LoadedConfig) -> Self {
-        Self(Arc::new(RwLock::new(Current { config: Arc::new(loaded.config), source: loaded.source })))
+        let current = Current { config: Arc::new(loaded.config), source: loaded.source };
+        Self(Arc::new(RwLock::new(current)), Arc::default())
+    }
+
+    /// Held by whoever reads, changes and writes the init file or the presets file, until the new config
+    /// is in place: a save, discovery, `models:update` and `models:import` never lose each other's change.
+    pub async fn lock_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.1.lock().await
     }
 
     pub fn config(&self) -> Arc<Config> {

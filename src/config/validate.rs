@@ -113,6 +113,15 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     v.non_empty("server.host", &c.server.host);
     v.non_empty("router.host", &c.router.host);
     v.min("router.port", i64::from(c.router.port), 1);
+    if !is_loopback(&c.router.host) && !c.router.allow_non_loopback {
+        v.push(
+            "router.host",
+            format!("'{}' is not a loopback address; set router.allowNonLoopback to expose the router", c.router.host),
+        );
+    }
+    v.range("server.maxConnections", c.server.max_connections, 16, 1_000_000);
+    v.range("server.headerTimeoutMs", c.server.header_timeout_ms, 1_000, 600_000);
+    v.range("server.sendTimeoutMs", c.server.send_timeout_ms, 1_000, 3_600_000);
     if c.server.port != 0 && c.server.port == c.router.port {
         v.push("router.port", format!("must differ from server.port ({})", c.server.port));
     }
@@ -122,14 +131,7 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
             format!("required when server.host ({}) is not a loopback address", c.server.host),
         );
     }
-    if let Some(token) = &c.security.admin_token
-        && token.trim().len() < 8
-    {
-        v.push("security.adminToken", "must be at least 8 characters");
-    }
-    for (i, key) in c.security.api_keys.iter().enumerate() {
-        v.non_empty(&format!("security.apiKeys[{i}]"), key);
-    }
+    security_issues(&mut v, &c.security);
     v.non_empty("models.directory", &c.models.directory);
     v.range("models.maxLoaded", c.models.max_loaded, 1, 64);
     v.range("models.idleTimeoutSec", c.models.idle_timeout_sec, 0, 31_536_000);
@@ -156,8 +158,45 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     v.range("proxy.maxBodyBytes", c.proxy.max_body_bytes, 1024, 4 * 1024 * 1024 * 1024);
     v.range("proxy.queueSize", c.proxy.queue_size, 0, 100_000);
     v.range("proxy.queueTimeoutMs", c.proxy.queue_timeout_ms, 100, 3_600_000);
+    v.range("proxy.bodyTimeoutMs", c.proxy.body_timeout_ms, 1_000, 3_600_000);
     backend_issues(&mut v, c);
     v.0
+}
+
+/// Secrets, origins and host names. A secret may not start with the redaction marker, so a placeholder
+/// sent back (`***...`) can never become a valid token or key.
+fn security_issues(v: &mut Issues, s: &super::schema::SecurityConfig) {
+    if let Some(token) = &s.admin_token {
+        if token.trim().len() < 8 {
+            v.push("security.adminToken", "must be at least 8 characters");
+        }
+        if token.starts_with(super::REDACTED) {
+            v.push("security.adminToken", "must not start with '***' (the placeholder of a redacted secret)");
+        }
+    }
+    for (i, key) in s.api_keys.iter().enumerate() {
+        let at = format!("security.apiKeys[{i}]");
+        v.non_empty(&at, key);
+        if key.starts_with(super::REDACTED) {
+            v.push(at, "must not start with '***' (the placeholder of a redacted secret)");
+        }
+    }
+    for (i, origin) in s.cors_origins.iter().enumerate() {
+        if origin != "*" && crate::guard::Origin::parse(origin).is_none() {
+            v.push(
+                format!("security.corsOrigins[{i}]"),
+                format!("'{origin}' must be \"*\" or an origin such as https://app.example.com (scheme, host, optional port)"),
+            );
+        }
+    }
+    for (i, host) in s.allowed_hosts.iter().enumerate() {
+        if !crate::guard::is_host_pattern(host) {
+            v.push(
+                format!("security.allowedHosts[{i}]"),
+                format!("'{host}' must be a host name such as dashboard.lan or *.example.com (no scheme or port)"),
+            );
+        }
+    }
 }
 
 fn backend_issues(v: &mut Issues, c: &Config) {
@@ -201,9 +240,13 @@ fn spawn_issues(v: &mut Issues, at: &str, spawn: &super::backends::SpawnConfig) 
     if spawn.command.first().is_none_or(|p| p.trim().is_empty()) {
         v.push(format!("{at}.command"), "must name a program");
     }
-    for (flag, why) in
-        [("--port", "set by llama-dashboard"), ("--host", "always 127.0.0.1"), ("--model", "the model's path")]
-    {
+    for (flag, why) in [
+        ("--port", "set by llama-dashboard"),
+        ("--host", "always 127.0.0.1"),
+        ("--model", "the model's path"),
+        ("--api-key", "a key of its own is set by llama-dashboard"),
+        ("--api-key-file", "a key of its own is set by llama-dashboard"),
+    ] {
         if spawn.command.iter().any(|a| a == flag) {
             v.push(format!("{at}.command"), format!("must not contain {flag} ({why})"));
         }

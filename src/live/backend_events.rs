@@ -18,9 +18,13 @@ pub async fn models_import(state: &AppState, p: &Params) -> Result<Value, ApiErr
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::bad("dir", format!("cannot be read: {e}")))?;
-    let mut models = state.config().backends.models.clone();
-    let added = discovery::merge_imported(&mut models, found);
-    let saved = if added.is_empty() { None } else { persist::save_models(state, models, true).await? };
+    let mut added = Vec::new();
+    let saved = persist::update_models(state, true, |current| {
+        let mut models = current.backends.models.clone();
+        added = discovery::merge_imported(&mut models, found);
+        Ok((!added.is_empty()).then_some(models))
+    })
+    .await?;
     tracing::info!(dir = %dir.display(), added = added.len(), "models imported");
     let list = state.refresh_models().await?;
     super::broadcast(state, "models:updated", json!({"models": list})).await;
@@ -37,12 +41,7 @@ fn allowed_dir(state: &AppState, dir: &str) -> Result<PathBuf, ApiError> {
     if !canonical.is_dir() {
         return Err(ApiError::bad("dir", "must be a directory"));
     }
-    let config = state.config();
-    let roots = std::iter::once(PathBuf::from(&config.models.directory))
-        .chain(discovery::hf_hub_dir())
-        .chain(config.backends.import_roots.iter().map(PathBuf::from));
-    let inside = roots.filter_map(|r| std::fs::canonicalize(r).ok()).any(|root| canonical.starts_with(&root));
-    if !inside {
+    if !crate::config::inside_roots(&canonical, &discovery::roots(&state.config())) {
         return Err(ApiError::bad(
             "dir",
             "must be inside models.directory, the Hugging Face cache or one of backends.importRoots",
@@ -67,26 +66,41 @@ pub async fn models_update(state: &AppState, p: &Params, id: &str) -> Result<Val
             format!("cannot be changed (only {})", UPDATABLE.join(", ")),
         ));
     }
-    let config = state.config();
-    let mut models = config.backends.models.clone();
+    persist::update_models(state, true, |current| edited_models(current, id, changes).map(Some)).await?;
+    let list = state.model_list().await?;
+    let model = list.iter().find(|m| m["id"] == id).cloned().unwrap_or(Value::Null);
+    super::broadcast(state, "models:updated", json!({"models": list})).await;
+    Ok(json!({"model": model}))
+}
+
+/// The list with `changes` applied to model `id`, checked like the init file would be. Without the admin
+/// token a change of its command is refused (it names a program the server runs).
+fn edited_models(
+    current: &crate::config::Config,
+    id: &str,
+    changes: &serde_json::Map<String, Value>,
+) -> Result<Vec<crate::config::BackendModel>, ApiError> {
+    let mut models = current.backends.models.clone();
     let index = models.iter().position(|m| m.name == id).ok_or_else(|| ApiError::ModelNotFound(id.to_string()))?;
     let mut edited = serde_json::to_value(&models[index]).map_err(|e| ApiError::Internal(e.to_string()))?;
     for (key, value) in changes {
         edited[key] = value.clone();
     }
     models[index] = serde_json::from_value(edited).map_err(|e| ApiError::bad("changes", e.to_string()))?;
-    let mut candidate = (*config).clone();
+    let mut candidate = current.clone();
     candidate.backends.models = models.clone();
     let prefix = format!("backends.models[{index}].");
+    let field = |path: &str| path.strip_prefix(&prefix).map_or("changes".to_string(), |rest| format!("changes.{rest}"));
     if let Some(issue) = crate::config::validate(&candidate).into_iter().next() {
-        let field = issue.path.strip_prefix(&prefix).map_or("changes".to_string(), |rest| format!("changes.{rest}"));
-        return Err(ApiError::bad(field, issue.message));
+        return Err(ApiError::bad(field(&issue.path), issue.message));
     }
-    persist::save_models(state, models, true).await?;
-    let list = state.model_list().await?;
-    let model = list.iter().find(|m| m["id"] == id).cloned().unwrap_or(Value::Null);
-    super::broadcast(state, "models:updated", json!({"models": list})).await;
-    Ok(json!({"model": model}))
+    if current.security.admin_token.is_none()
+        && let Some(issue) =
+            crate::config::protected_changes(current, &candidate, &discovery::roots(current)).into_iter().next()
+    {
+        return Err(ApiError::forbidden(field(&issue.path), issue.message));
+    }
+    Ok(models)
 }
 
 /// `models:reset`: an `error` state back to `unloaded` (a backend's crash backoff is cleared too).

@@ -86,16 +86,28 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
 
 /// `config` is what runs (file, env and CLI overrides); `fileConfig` is the file alone with defaults,
 /// which is what an editor should show and save, so that overrides are not written into the file.
+/// `protected` says whether the program and file keys can be changed from here, and why not.
 fn init_load(state: &AppState) -> Value {
     let (path, source) = config_origin(state);
-    let file_config = match state.config_source() {
+    let config = state.config();
+    json!({
+        "config": config.redacted(),
+        "fileConfig": file_config(state).redacted(),
+        "configPath": path,
+        "source": source,
+        "protected": crate::config::protection(&config),
+    })
+}
+
+/// The init file alone (no env or CLI overrides), with defaults for what it leaves out.
+pub fn file_config(state: &AppState) -> crate::config::Config {
+    match state.config_source() {
         ConfigSource::File(p) => {
             let file_only = crate::config::CliOverrides { config: Some(p), ..Default::default() };
             crate::config::load(&file_only, &|_| None).map(|l| l.config).unwrap_or_else(|_| (*state.config()).clone())
         }
         ConfigSource::Defaults => crate::config::Config::default(),
-    };
-    json!({"config": state.config().redacted(), "fileConfig": file_config.redacted(), "configPath": path, "source": source})
+    }
 }
 
 fn config_origin(state: &AppState) -> (Option<String>, &'static str) {
@@ -105,12 +117,19 @@ fn config_origin(state: &AppState) -> (Option<String>, &'static str) {
     }
 }
 
-/// Secrets sent back as `"***"` (as `router:init:load` shows them) count as the stored values, as on save.
+/// Secrets sent back as placeholders (as `router:init:load` shows them) count as the stored values, and
+/// program or file keys that a save would refuse without the admin token are listed, as on save.
 fn init_validate(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let mut config = Value::Object(p.required_object("config")?.clone());
-    crate::config::restore_redacted_secrets(&mut config, &state.config());
+    let current = state.config();
+    if let Err(issue) = crate::config::restore_redacted_secrets(&mut config, &current) {
+        return Ok(json!({"valid": false, "errors": [issue], "args": []}));
+    }
     Ok(match config_from_value(&config) {
-        Ok(valid) => json!({"valid": true, "errors": [], "args": router_args(&valid)}),
+        Ok(valid) => {
+            let refused = super::init_save::protected_issues(state, &current, &valid);
+            json!({"valid": refused.is_empty(), "errors": refused, "args": router_args(&valid)})
+        }
         Err(issues) => json!({"valid": false, "errors": issues, "args": []}),
     })
 }

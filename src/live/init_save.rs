@@ -1,44 +1,42 @@
-//! `router:init:save`: validate, persist with a backup, load it again with env and CLI overrides,
-//! and, when its argv changed, restart the router once the requests in flight have finished
-//! (bounded). The dashboard itself stays up.
+//! `router:init:save`, under the config write lock: restore the redacted secrets by identity, refuse
+//! changes to the program and file keys without the admin token, validate the effective config (with
+//! env and CLI overrides) *before* anything is written, persist with a backup, put it in effect, and,
+//! when its argv changed, restart the router once the requests in flight have finished (bounded). The
+//! dashboard itself stays up. Sockets admitted under an admin token that changed are disconnected after
+//! the reply (see `super::drop_stale_sessions`).
 
 use super::payload::Params;
 use crate::app::AppState;
-use crate::config::{self, ConfigSource, DEFAULT_CONFIG_FILE, router_args};
+use crate::config::{self, Config, ConfigIssue, ConfigSource, DEFAULT_CONFIG_FILE, router_args};
 use crate::error::ApiError;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// Keys that only take effect when llama-dashboard itself restarts.
-/// API keys, the admin token and proxy limits are read per request and apply at once.
+/// API keys, the admin token, allowed hosts and proxy limits are read per request and apply at once.
 const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security.corsOrigins"];
 
 /// How long a router restart waits for requests in flight to finish.
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    let writing = state.shared_config.lock_writes().await;
     let before = state.config();
     let mut submitted = Value::Object(p.required_object("config")?.clone());
-    config::restore_redacted_secrets(&mut submitted, &before);
-    if let Err(issues) = config::config_from_value(&submitted) {
-        let first = issues.first().map(|i| format!("config.{}", i.path)).unwrap_or_else(|| "config".into());
-        let all = issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        return Err(ApiError::bad(first, format!("invalid configuration: {all}")));
-    }
     let path = match state.config_source() {
         ConfigSource::File(path) => path,
         ConfigSource::Defaults => PathBuf::from(DEFAULT_CONFIG_FILE),
     };
-    let target = path.clone();
-    let saved = tokio::task::spawn_blocking(move || config::write_with_backup(&target, &submitted))
+    let after = checked(state, &before, &mut submitted, &path)?;
+    let (target, secret) = (path.clone(), crate::backends::persist::has_secrets(&after));
+    let saved = tokio::task::spawn_blocking(move || config::write_with_backup(&target, &submitted, secret))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
-    let cli = config::CliOverrides { config: Some(saved.path.clone()), ..state.cli.clone() };
-    let loaded = config::load(&cli, &|key| std::env::var(key).ok())
-        .map_err(|e| ApiError::bad("config", format!("saved, but the effective config is invalid: {e}")))?;
-    let after = loaded.config.clone();
-    state.shared_config.replace(loaded);
+    state
+        .shared_config
+        .replace(config::LoadedConfig { config: after.clone(), source: ConfigSource::File(saved.path.clone()) });
+    drop(writing);
     tracing::info!(path = %saved.path.display(), "init file saved");
     let router_changed = router_args(&before) != router_args(&after) || before.router != after.router;
     let restarted = router_changed && state.router.status().running();
@@ -60,8 +58,53 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     }))
 }
 
+/// Everything that must hold before the file is touched; the effective config that will run.
+fn checked(
+    state: &AppState,
+    before: &Config,
+    submitted: &mut Value,
+    path: &std::path::Path,
+) -> Result<Config, ApiError> {
+    config::restore_redacted_secrets(submitted, before)
+        .map_err(|i| ApiError::bad(format!("config.{}", i.path), i.message))?;
+    let file_config =
+        config::config_from_value(submitted).map_err(|issues| invalid(&issues, "invalid configuration"))?;
+    if let Some(issue) = protected_issues(state, before, &file_config).into_iter().next() {
+        return Err(ApiError::forbidden(format!("config.{}", issue.path), issue.message));
+    }
+    let cli = config::CliOverrides { config: Some(path.to_path_buf()), ..state.cli.clone() };
+    let after = config::effective(submitted, &cli, &|key| std::env::var(key).ok())
+        .map_err(|issues| invalid(&issues, "with the environment and command-line overrides it would not run"))?;
+    let listening = state.listen_addr;
+    if after.security.admin_token.is_none() && !listening.ip().is_loopback() {
+        return Err(ApiError::forbidden(
+            "config.security.adminToken",
+            format!(
+                "cannot be removed while llama-dashboard listens on {listening}, which is not a loopback address; move server.host to 127.0.0.1 and restart first"
+            ),
+        ));
+    }
+    Ok(after)
+}
+
+/// Without an admin token: the program and file keys that `file_config` would change, compared with
+/// the file as it is now (see `config::protected_changes`).
+pub fn protected_issues(state: &AppState, current: &Config, file_config: &Config) -> Vec<ConfigIssue> {
+    if current.security.admin_token.is_some() {
+        return Vec::new();
+    }
+    let on_disk = super::handlers::file_config(state);
+    config::protected_changes(&on_disk, file_config, &crate::backends::discovery::roots(current))
+}
+
+fn invalid(issues: &[ConfigIssue], what: &str) -> ApiError {
+    let first = issues.first().map(|i| format!("config.{}", i.path)).unwrap_or_else(|| "config".into());
+    let all = issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    ApiError::bad(first, format!("{what}: {all}"))
+}
+
 /// The value at a dotted key path (`server`, `security.corsOrigins`).
-fn section(config: &config::Config, key: &str) -> Value {
+fn section(config: &Config, key: &str) -> Value {
     let pointer = format!("/{}", key.replace('.', "/"));
     serde_json::to_value(config).ok().and_then(|v| v.pointer(&pointer).cloned()).unwrap_or(Value::Null)
 }

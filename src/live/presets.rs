@@ -1,7 +1,9 @@
 //! `presets:get` / `presets:save`: the `--models-preset` INI file (`models.presetsFile`) edited from the
 //! dashboard. A save checks the INI's shape (sections with plain names, `key = value` lines), keeps a
 //! `.bak` backup, writes atomically and restarts a running router (after requests in flight) so it
-//! reads the new presets. The file's path comes from the init file, never from the client.
+//! reads the new presets. The file's path comes from the init file, never from the client. Each preset
+//! is a llama-server command line (a `model` path, `log-file`, `slot-save-path`...), so saving needs the
+//! admin token, like the keys that name programs and files.
 
 use super::payload::Params;
 use crate::app::AppState;
@@ -28,10 +30,24 @@ pub async fn get(state: &AppState) -> Result<Value, ApiError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(err) => return Err(ApiError::Internal(format!("cannot read {}: {err}", path.display()))),
     };
-    Ok(json!({"path": path.display().to_string(), "content": content, "presets": section_names(&content)}))
+    let editable = state.config().security.admin_token.is_some();
+    Ok(json!({
+        "path": path.display().to_string(),
+        "content": content,
+        "presets": section_names(&content),
+        "editable": editable,
+        "reason": (!editable).then_some(READ_ONLY),
+    }))
 }
 
+const READ_ONLY: &str = "read-only without security.adminToken: each preset is a llama-server command line that \
+     can name files to read and write, which is as good as a shell on this host";
+
 pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
+    if state.config().security.admin_token.is_none() {
+        return Err(ApiError::forbidden("content", READ_ONLY));
+    }
+    let writing = state.shared_config.lock_writes().await;
     let path = presets_path(state)?;
     let content = p.opt_str("content", MAX_BYTES)?.ok_or_else(|| ApiError::bad("content", "is required"))?;
     if let Err((line, message)) = check(&content) {
@@ -39,10 +55,11 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     }
     let target = path.clone();
     let text = content.clone();
-    let saved = tokio::task::spawn_blocking(move || crate::config::write_text_with_backup(&target, &text))
+    let saved = tokio::task::spawn_blocking(move || crate::config::write_text_with_backup(&target, &text, false))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    drop(writing);
     tracing::info!(path = %path.display(), "presets saved");
     let restarted = state.router.status().running();
     if restarted {
