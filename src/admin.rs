@@ -66,15 +66,13 @@ async fn forward(state: &AppState, headers: &HeaderMap, model: &str, endpoint: &
     let config = state.config();
     let backend = config.backends.model(model).ok_or_else(|| ApiError::ModelNotFound(model.to_string()))?;
     let status = state.backends.status(&backend.name);
-    let Some(url) = status.as_ref().and_then(|s| s.url()) else {
+    let Some(upstream) = status.as_ref().and_then(|s| s.upstream()) else {
         let state_name = status.map_or("unloaded", |s| s.state.model_status());
         let body = json!({"status": state_name, "model": backend.name});
         return Ok((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response());
     };
-    let upstream = state
-        .proxy
-        .client
-        .get(format!("{url}{endpoint}"))
+    let upstream = upstream
+        .get(&state.proxy.client, endpoint)
         .send()
         .await
         .map_err(|e| ApiError::Upstream(format!("backend '{}' did not answer: {e}", backend.name)))?;

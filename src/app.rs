@@ -171,10 +171,13 @@ impl AppState {
     pub async fn ensure_backend(&self, name: &str, reason: &'static str) -> Result<crate::backends::Ready, ApiError> {
         // Fast path: claimed first, then checked, so a stop deciding meanwhile sees the claim or is seen here.
         let claim = self.proxy.gates.claim(name);
-        if let Some(url) = self.backends.status(name).and_then(|s| s.url()) {
-            return Ok(crate::backends::Ready { url, claim });
+        if let Some(upstream) = self.backends.status(name).and_then(|s| s.upstream()) {
+            return Ok(crate::backends::Ready { upstream, claim });
         }
         drop(claim);
+        let config = self.config();
+        let max = usize::try_from(config.proxy.queue_size + config.performance.parallel_slots).unwrap_or(1).max(1);
+        let _waiting = self.proxy.gates.wait_for_start(name, max)?;
         self.refresh_backend_metadata().await?;
         Ok(self.backends.ensure_ready(name, reason).await?)
     }
@@ -199,7 +202,7 @@ impl AppState {
 
     fn backend_model_json(&self, config: &Config, m: &crate::config::BackendModel, free: Option<u64>) -> Value {
         let status = self.backends.status(&m.name);
-        let pid = status.as_ref().filter(|s| s.url().is_some()).and_then(|s| s.pid);
+        let pid = status.as_ref().filter(|s| s.upstream().is_some()).and_then(|s| s.pid);
         let activity = crate::backends::Activity {
             last_active: self.proxy.gates.last_active(&m.name),
             busy: self.proxy.gates.busy(&m.name),
@@ -239,6 +242,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     let db = Db::open(&startup.data_dir)?;
     tracing::info!(path = %db.path().display(), elapsed_ms = t.elapsed().as_millis() as u64, "database ready");
     let config = Arc::new(startup.loaded.config.clone());
+    crate::serve::raise_open_files_limit();
     let listener = bind(&config).await?;
     let listen_addr = listener.local_addr().map_err(AppError::Serve)?;
     let shared_config = SharedConfig::new(startup.loaded);
@@ -308,7 +312,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     }
     println!("llama-dashboard listening on http://{listen_addr}");
     tracing::info!(addr = %listen_addr, startup_ms = t.elapsed().as_millis() as u64, "ready");
-    let served = serve(listener, app, io, cancel).await;
+    serve(listener, app, io, cancel, crate::serve::Limits::of(&config)).await;
     task_cancel.cancel();
     while tasks.join_next().await.is_some() {}
     let _ = router_task.await;
@@ -316,7 +320,7 @@ pub async fn run(startup: Startup, cancel: CancellationToken) -> Result<(), AppE
     tracing::info!("stopped");
     writer_cancel.cancel();
     let _ = writer.await;
-    served
+    Ok(())
 }
 
 fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer) -> Router {
@@ -343,31 +347,20 @@ async fn bind(config: &Config) -> Result<TcpListener, AppError> {
 }
 
 /// Serves until cancelled; then closes every socket and gives HTTP [`DRAIN`] to finish.
-async fn serve(listener: TcpListener, app: Router, io: SocketIo, cancel: CancellationToken) -> Result<(), AppError> {
-    let closing = cancel.clone();
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    // Small writes (SSE events, the first streamed bytes) go out at once instead of waiting on Nagle.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "TCP_NODELAY not set");
-        }
-    });
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        closing.cancelled().await;
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    io: SocketIo,
+    cancel: CancellationToken,
+    limits: crate::serve::Limits,
+) {
+    let stop = async move {
+        cancel.cancelled().await;
         io.close().await;
-    });
-    let server = server.into_future();
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return result.map_err(AppError::Serve),
-        _ = cancel.cancelled() => {}
-    }
-    match tokio::time::timeout(DRAIN, server).await {
-        Ok(result) => result.map_err(AppError::Serve),
-        Err(_) => {
-            tracing::warn!("connections still open after {DRAIN:?}; closing them");
-            Ok(())
-        }
+    };
+    let drained = crate::serve::serve(listener, app, limits, stop).await;
+    if tokio::time::timeout(DRAIN, drained).await.is_err() {
+        tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
 }
 

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod proxy;
 pub mod pull;
 pub mod retention;
+pub mod serve;
 pub mod settings;
 pub mod shutdown;
 pub mod supervisor;

@@ -4,6 +4,7 @@
 //! found taken is retried on the next one), then wait for its exit or for a stop (SIGTERM, grace, SIGKILL).
 //! Every outcome is reported to the manager as an [`Event`] tagged with the instance's generation.
 
+use crate::supervisor::Secret;
 use crate::supervisor::child::{self, RunningChild};
 use crate::supervisor::model_ports::ModelPorts;
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub struct Spec {
     pub ports: Vec<u16>,
     pub health_path: String,
     pub deadline: Duration,
+    /// Its `LLAMA_API_KEY`: every request we send it carries this key.
+    pub key: Secret,
 }
 
 #[derive(Debug)]
@@ -116,7 +119,7 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
             format!("cannot start {}: no such program (check the model's spawn.command)", spec.program.display());
         return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new() });
     }
-    let mut running = match child::spawn(&spec.program, &args, ModelPorts::owned_by(&spec.model)) {
+    let mut running = match child::spawn(&spec.program, &args, ModelPorts::owned_by(&spec.model), &spec.key) {
         Ok(r) => r,
         Err(err) => {
             let error = format!("cannot start {}: {err}", spec.program.display());
@@ -144,7 +147,7 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
             }
             _ = tokio::time::sleep(POLL) => {}
         }
-        if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client.get(&url).bearer_auth(spec.key.expose()).send().await.is_ok_and(|r| r.status().is_success()) {
             return Start::Ready(running);
         }
         if Instant::now() >= deadline {

@@ -139,8 +139,8 @@ impl Manager {
 
     fn ensure(&mut self, config: &Config, spec: BackendModel, reason: &'static str, reply: Reply<Ready>) {
         let slot = self.slots.entry(spec.name.clone()).or_default();
-        if let Some(url) = slot.status.as_ref().and_then(BackendStatus::url) {
-            let _ = reply.send(Ok(Ready { url, claim: self.gates.claim(&spec.name) }));
+        if let Some(upstream) = slot.status.as_ref().and_then(BackendStatus::upstream) {
+            let _ = reply.send(Ok(Ready { upstream, claim: self.gates.claim(&spec.name) }));
             return;
         }
         slot.waiters.push(reply);
@@ -294,6 +294,14 @@ impl Manager {
     fn start(&mut self, config: &Config, spec: &BackendModel) {
         let spawn = config.backends.spawn_of(spec);
         let program = resolve_program(config, spawn.command.first().map(String::as_str).unwrap_or_default());
+        let key = match crate::supervisor::Secret::random() {
+            Ok(key) => key,
+            Err(err) => {
+                let error = format!("no random key for the backend: {err}");
+                self.refuse(&spec.name, BackendError::Failed { model: spec.name.clone(), error, lines: Vec::new() });
+                return;
+            }
+        };
         self.generation += 1;
         let (stop_tx, stop_rx) = oneshot::channel();
         let instance = Spec {
@@ -306,6 +314,7 @@ impl Manager {
             ports: self.free_ports(config.backends.base_port),
             health_path: config.backends.health_endpoint.clone(),
             deadline: Duration::from_secs(config.backends.start_timeout_sec.max(1) as u64),
+            key: key.clone(),
         };
         let generation = self.generation;
         let reserved = instance.ports.clone();
@@ -316,8 +325,12 @@ impl Manager {
         slot.stop = Some(stop_tx);
         let reason = slot.start_reason;
         self.set(&spec.name, |s| {
-            *s =
-                BackendStatus { state: BackendState::Starting, reason: Some(reason.into()), ..BackendStatus::stopped() }
+            *s = BackendStatus {
+                state: BackendState::Starting,
+                reason: Some(reason.into()),
+                key: Some(key),
+                ..BackendStatus::stopped()
+            }
         });
         tracing::info!(model = %spec.name, reason, "starting backend");
         tokio::spawn(instance::run(instance, self.client.clone(), self.events_tx.clone(), stop_rx));
@@ -376,16 +389,18 @@ impl Manager {
         match event.outcome {
             Outcome::Ready { port, pid } => {
                 slot.ready_at = Some(Instant::now());
-                let url = format!("http://127.0.0.1:{port}");
-                for waiter in slot.waiters.drain(..) {
-                    let _ = waiter.send(Ok(Ready { url: url.clone(), claim: self.gates.claim(&id) }));
-                }
                 self.set(&id, |s| {
                     s.load_ms = Some(s.since.elapsed().as_millis() as u64);
                     s.state = BackendState::Ready;
                     s.port = Some(port);
                     s.pid = Some(pid);
                 });
+                let upstream = self.slots.get(&id).and_then(|s| s.status.as_ref()).and_then(BackendStatus::upstream);
+                let Some(slot) = self.slots.get_mut(&id) else { return };
+                for waiter in slot.waiters.drain(..) {
+                    let ready = upstream.clone().map(|upstream| Ready { upstream, claim: self.gates.claim(&id) });
+                    let _ = waiter.send(ready.ok_or_else(|| BackendError::Stopped(id.clone())));
+                }
                 tracing::info!(model = %id, port, "backend ready");
             }
             Outcome::Failed { error, exit_code, lines } => {

@@ -49,6 +49,9 @@ pub struct BackendStatus {
     pub reason: Option<String>,
     /// How long the last start took (set when it became ready).
     pub load_ms: Option<u64>,
+    /// The key the running process was started with (never serialized).
+    #[serde(skip)]
+    pub key: Option<crate::supervisor::Secret>,
     #[serde(skip)]
     pub since: Instant,
 }
@@ -64,12 +67,15 @@ impl BackendStatus {
             last_lines: Vec::new(),
             reason: None,
             load_ms: None,
+            key: None,
             since: Instant::now(),
         }
     }
 
-    pub fn url(&self) -> Option<String> {
-        self.port.filter(|_| self.state == BackendState::Ready).map(|p| format!("http://127.0.0.1:{p}"))
+    /// Where the backend answers while it is ready, with its key.
+    pub fn upstream(&self) -> Option<crate::supervisor::Upstream> {
+        let (port, key) = (self.port.filter(|_| self.state == BackendState::Ready)?, self.key.clone()?);
+        Some(crate::supervisor::Upstream { url: format!("http://127.0.0.1:{port}"), key })
     }
 }
 
@@ -101,7 +107,7 @@ type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 
 /// Where a ready backend answers, with a claim that keeps it from being stopped until the request is admitted.
 pub struct Ready {
-    pub url: String,
+    pub upstream: crate::supervisor::Upstream,
     pub claim: crate::proxy::Claim,
 }
 

@@ -3,6 +3,7 @@
 
 use super::publish;
 use crate::app::AppState;
+use crate::supervisor::Upstream;
 use serde_json::Value;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -13,10 +14,10 @@ const RECONNECT: Duration = Duration::from_millis(300);
 pub async fn run(state: AppState, cancel: CancellationToken) {
     let mut router = state.router.subscribe();
     loop {
-        let url = router.borrow_and_update().url.clone();
-        if let Some(url) = url {
+        let upstream = router.borrow_and_update().upstream();
+        if let Some(upstream) = upstream {
             tokio::select! {
-                _ = follow(&state, &url) => {}
+                _ = follow(&state, &upstream) => {}
                 _ = router.changed() => {}
                 _ = cancel.cancelled() => return,
             }
@@ -37,12 +38,11 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
 }
 
 /// One connection's worth of following; returns when the stream ends or fails.
-async fn follow(state: &AppState, url: &str) {
-    sync_all(state, url).await;
-    let client = &state.models_live.client;
-    let response = match client.get(format!("{url}/models/sse")).send().await {
+async fn follow(state: &AppState, upstream: &Upstream) {
+    sync_all(state, upstream).await;
+    let response = match upstream.get(&state.models_live.client, "/models/sse").send().await {
         Ok(r) if r.status().is_success() => r,
-        Ok(r) if r.status().as_u16() == 404 => return poll(state, url).await,
+        Ok(r) if r.status().as_u16() == 404 => return poll(state, upstream).await,
         Ok(r) => return tracing::warn!(status = r.status().as_u16(), "router refused /models/sse"),
         Err(err) => return tracing::debug!(error = %err, "router /models/sse unavailable"),
     };
@@ -74,8 +74,8 @@ async fn apply_event(state: &AppState, json: &str) {
 }
 
 /// Reads `/models` and applies each model's status (tolerant of older field layouts).
-async fn sync_all(state: &AppState, url: &str) {
-    let Ok(resp) = state.models_live.client.get(format!("{url}/models")).send().await else { return };
+async fn sync_all(state: &AppState, upstream: &Upstream) {
+    let Ok(resp) = upstream.get(&state.models_live.client, "/models").send().await else { return };
     let Ok(body) = resp.json::<Value>().await else { return };
     for model in body["data"].as_array().into_iter().flatten() {
         let Some(id) = model["id"].as_str() else { continue };
@@ -88,10 +88,10 @@ async fn sync_all(state: &AppState, url: &str) {
     }
 }
 
-async fn poll(state: &AppState, url: &str) {
+async fn poll(state: &AppState, upstream: &Upstream) {
     tracing::info!("router has no /models/sse; polling /models");
     while state.router.status().running() {
-        sync_all(state, url).await;
+        sync_all(state, upstream).await;
         tokio::time::sleep(POLL).await;
     }
 }

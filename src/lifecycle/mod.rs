@@ -37,8 +37,9 @@ pub enum Action {
 /// Asks the router to load or unload `id` (already checked to exist). Returns at once: progress and
 /// the final state arrive as `models:status` broadcasts.
 pub async fn request(state: &AppState, id: &str, action: Action, actor: &str) -> Result<Value, ApiError> {
-    let url = state.router.status().url.filter(|_| state.router.status().running());
-    let url = url.ok_or_else(|| ApiError::Router("the llama-server router is not running; start it first".into()))?;
+    let upstream = state.router.upstream();
+    let upstream =
+        upstream.ok_or_else(|| ApiError::Router("the llama-server router is not running; start it first".into()))?;
     let (path, event, status) = match action {
         Action::Load => ("load", "load_requested", ModelStatus::Loading),
         Action::Unload => ("unload", "unload_requested", ModelStatus::Unloading),
@@ -49,7 +50,7 @@ pub async fn request(state: &AppState, id: &str, action: Action, actor: &str) ->
     if let Some(t) = state.models_live.table.requested(id, status) {
         publish(state, t, actor).await;
     }
-    if let Err(err) = post(state, &url, path, id).await {
+    if let Err(err) = post(state, &upstream, path, id).await {
         if let Some(t) = state.models_live.table.requested(id, previous) {
             announce(state, t).await;
         }
@@ -66,8 +67,9 @@ pub async fn request(state: &AppState, id: &str, action: Action, actor: &str) ->
     Ok(json!({"id": id, "status": current}))
 }
 
-async fn post(state: &AppState, url: &str, path: &str, id: &str) -> Result<(), ApiError> {
-    let sent = state.models_live.client.post(format!("{url}/models/{path}")).json(&json!({"model": id})).send().await;
+async fn post(state: &AppState, upstream: &crate::supervisor::Upstream, path: &str, id: &str) -> Result<(), ApiError> {
+    let sent =
+        upstream.post(&state.models_live.client, &format!("/models/{path}")).json(&json!({"model": id})).send().await;
     let response = sent.map_err(|e| ApiError::Router(format!("router did not answer: {e}")))?;
     if response.status().is_success() {
         return Ok(());

@@ -32,11 +32,14 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     super::auth::check(&config, request.headers())?;
     incoming::check_path(request.uri().path())?;
     let (parts, body) = request.into_parts();
-    let limit = usize::try_from(config.proxy.max_body_bytes).unwrap_or(usize::MAX);
-    let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, limit).await?;
+    let limits = incoming::BodyLimits {
+        max_bytes: usize::try_from(config.proxy.max_body_bytes).unwrap_or(usize::MAX),
+        deadline: Duration::from_millis(u64::try_from(config.proxy.body_timeout_ms).unwrap_or(0)),
+    };
+    let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    let Route { model, base_url, claim } = resolve::route(state, &model, parts.uri.path()).await?;
+    let Route { model, upstream, claim } = resolve::route(state, &model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
@@ -52,8 +55,8 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let admission = admitted?;
     let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
     let client = if own_backend { state.proxy.backend_client(&config.backends) } else { state.proxy.client.clone() };
-    let upstream = client
-        .request(parts.method, format!("{base_url}{path}"))
+    let upstream = upstream
+        .request(&client, parts.method, path)
         .headers(headers::to_upstream(&parts.headers))
         .body(body)
         .send()

@@ -160,6 +160,8 @@ pub struct Gates {
     map: Arc<Mutex<HashMap<String, Arc<Gate>>>>,
     /// Requests handed a ready backend's address and not admitted yet (see [`Claim`]).
     claims: Arc<Mutex<HashMap<String, usize>>>,
+    /// Requests waiting for a backend to start (see [`Gates::wait_for_start`]).
+    starting: Arc<Mutex<HashMap<String, usize>>>,
     pub changed: Arc<Notify>,
 }
 
@@ -205,6 +207,19 @@ impl Gates {
             *claims.entry(model.to_string()).or_default() += 1;
         }
         Claim { claims: self.claims.clone(), model: model.to_string() }
+    }
+
+    /// Counts a request waiting for the model's backend to start, refusing it past `max` (a cold start
+    /// takes seconds to minutes; requests must not pile up without bound meanwhile). The count is
+    /// held until the returned guard is dropped.
+    pub fn wait_for_start(&self, model: &str, max: usize) -> Result<Claim, ApiError> {
+        let Ok(mut waiting) = self.starting.lock() else { return Err(ApiError::Internal("start queue".into())) };
+        let count = waiting.entry(model.to_string()).or_default();
+        if *count >= max {
+            return Err(ApiError::QueueFull { model: model.into(), queued: *count, retry_after: 5 });
+        }
+        *count += 1;
+        Ok(Claim { claims: self.starting.clone(), model: model.to_string() })
     }
 
     /// Requests running, queued, or about to be admitted.
@@ -255,6 +270,17 @@ mod tests {
         drop(first);
         assert_eq!(gates.stats()[0].active, 0);
         assert_eq!(gates.stats()[0].queued, 0);
+    }
+
+    #[test]
+    fn requests_waiting_for_a_start_are_capped_until_one_leaves() {
+        let gates = Gates::default();
+        let first = gates.wait_for_start("m", 2).unwrap();
+        let _second = gates.wait_for_start("m", 2).unwrap();
+        assert!(matches!(gates.wait_for_start("m", 2), Err(ApiError::QueueFull { queued: 2, .. })));
+        assert!(gates.wait_for_start("other", 2).is_ok(), "per model");
+        drop(first);
+        assert!(gates.wait_for_start("m", 2).is_ok());
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
             _ = tokio::time::sleep(TICK) => {}
             _ = cancel.cancelled() => return,
         }
-        if state.router.running_url().is_some() {
+        if state.router.status().running() {
             unload_idle(&state).await;
         }
     }

@@ -1,5 +1,6 @@
-//! Reading a `/v1` request: the body within `proxy.maxBodyBytes`, and a peek at `model` and `stream`.
-//! The body itself is forwarded byte for byte.
+//! Reading a `/v1` request: the body within `proxy.maxBodyBytes` and `proxy.bodyTimeoutMs`, and a peek
+//! at `model` and `stream`. The body itself is forwarded byte for byte. A model name is a short
+//! identifier: a longer one is refused here, before it reaches SQLite, the logs or a broadcast.
 
 use crate::error::{ApiError, json_kind};
 use axum::body::{Body, Bytes};
@@ -22,18 +23,38 @@ struct Peek {
     stream: Option<Value>,
 }
 
-pub async fn read(uri: &Uri, headers: &HeaderMap, body: Body, limit: usize) -> Result<Incoming, ApiError> {
+/// Longest model id or alias a request may name.
+pub const MAX_MODEL_NAME: usize = 256;
+
+/// How much of the body may arrive, and by when.
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub deadline: std::time::Duration,
+}
+
+pub async fn read(uri: &Uri, headers: &HeaderMap, body: Body, limits: &BodyLimits) -> Result<Incoming, ApiError> {
+    let limit = limits.max_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge(limit as u64));
     }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => return Err(ApiError::TooLarge(limit as u64)),
-        Err(err) => return Err(ApiError::bad("body", format!("could not read the request body: {err}"))),
+    let collected = tokio::time::timeout(limits.deadline, Limited::new(body, limit).collect()).await;
+    let body = match collected {
+        Err(_) => return Err(ApiError::BodyTimeout(limits.deadline.as_millis() as u64)),
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(ApiError::TooLarge(limit as u64));
+        }
+        Ok(Err(err)) => return Err(ApiError::bad("body", format!("could not read the request body: {err}"))),
     };
     let (model, stream) = if is_json(headers, &body) { peek(&body)? } else { (None, false) };
     let model = match model.or_else(|| query_model(uri)) {
+        Some(m) if m.chars().count() > MAX_MODEL_NAME => {
+            return Err(ApiError::bad(
+                "model",
+                format!("must be a model id or alias of at most {MAX_MODEL_NAME} characters"),
+            ));
+        }
         Some(m) => m,
         None => return Err(ApiError::bad("model", "required: name the model to use (see GET /v1/models)")),
     };
@@ -92,7 +113,11 @@ mod tests {
     async fn read_json(body: &'static str) -> Result<Incoming, ApiError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        read(&Uri::from_static("/v1/chat/completions"), &headers, Body::from(body), 1024).await
+        read(&Uri::from_static("/v1/chat/completions"), &headers, Body::from(body), &limits(1024)).await
+    }
+
+    fn limits(max_bytes: usize) -> BodyLimits {
+        BodyLimits { max_bytes, deadline: std::time::Duration::from_secs(5) }
     }
 
     fn field(result: Result<Incoming, ApiError>) -> String {
@@ -117,8 +142,26 @@ mod tests {
     #[tokio::test]
     async fn a_body_over_the_limit_is_too_large_even_without_a_length() {
         let big = Body::from(vec![b' '; 4096]);
-        let result = read(&Uri::from_static("/v1/embeddings"), &HeaderMap::new(), big, 1024).await;
+        let result = read(&Uri::from_static("/v1/embeddings"), &HeaderMap::new(), big, &limits(1024)).await;
         assert!(matches!(result, Err(ApiError::TooLarge(1024))));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_arriving_times_out_and_a_huge_model_name_is_refused() {
+        let (_sender, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+        let stalled = Body::from_stream(tokio_stream_of(body));
+        let quick = BodyLimits { max_bytes: 1024, deadline: std::time::Duration::from_millis(100) };
+        let result = read(&Uri::from_static("/v1/embeddings"), &HeaderMap::new(), stalled, &quick).await;
+        assert!(matches!(result, Err(ApiError::BodyTimeout(100))), "{:?}", result.err());
+        let name = "m".repeat(MAX_MODEL_NAME + 1);
+        let uri: Uri = format!("/v1/slots?model={name}").parse().unwrap();
+        assert_eq!(field(read(&uri, &HeaderMap::new(), Body::empty(), &limits(1024)).await), "model");
+    }
+
+    fn tokio_stream_of(
+        mut rx: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
+    ) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
     }
 
     #[test]
@@ -133,7 +176,7 @@ mod tests {
     #[tokio::test]
     async fn a_get_names_its_model_in_the_query() {
         let uri = Uri::from_static("/v1/slots?model=smol%20x");
-        let got = read(&uri, &HeaderMap::new(), Body::empty(), 1024).await.unwrap();
+        let got = read(&uri, &HeaderMap::new(), Body::empty(), &limits(1024)).await.unwrap();
         assert_eq!(got.model, "smol x");
     }
 }

@@ -10,8 +10,8 @@ const MAX_NAME: usize = 256;
 pub struct Route {
     /// The model's id (the request may have used an alias).
     pub model: String,
-    /// Base URL of the upstream, without a trailing slash.
-    pub base_url: String,
+    /// Where the upstream answers, and its key.
+    pub upstream: crate::supervisor::Upstream,
     /// For an own backend: held until the request is admitted, so the backend is not stopped before.
     pub claim: Option<crate::proxy::Claim>,
 }
@@ -30,7 +30,7 @@ pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, Ap
             )));
         }
         let ready = state.ensure_backend(&backend.name, "request").await?;
-        return Ok(Route { model: backend.name.clone(), base_url: ready.url, claim: Some(ready.claim) });
+        return Ok(Route { model: backend.name.clone(), upstream: ready.upstream, claim: Some(ready.claim) });
     }
     let table = &state.models_live.table;
     let model = if table.contains(name) {
@@ -44,8 +44,8 @@ pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, Ap
     } else {
         return Err(ApiError::ModelNotFound(name.to_string()));
     };
-    match state.router.running_url() {
-        Some(base_url) => Ok(Route { model, base_url, claim: None }),
+    match state.router.upstream() {
+        Some(upstream) => Ok(Route { model, upstream, claim: None }),
         None => Err(ApiError::Router(format!(
             "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
         ))),

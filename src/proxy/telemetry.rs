@@ -50,9 +50,22 @@ pub struct Exchange {
     open: bool,
 }
 
+/// Client-chosen text (a path, a model name) kept in a row, a log line or a broadcast.
+pub const MAX_RECORDED: usize = 256;
+
+/// `text` cut to [`MAX_RECORDED`] characters, marked with `…` when cut.
+pub fn capped(text: &str) -> String {
+    match text.char_indices().nth(MAX_RECORDED) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 impl Exchange {
+    /// `endpoint` is what the client sent: only its first [`MAX_RECORDED`] characters are stored and broadcast.
     pub fn start(recorder: Recorder, endpoint: &str, client: Option<String>) -> Self {
-        let row = NewRequest { created_at: now_ms(), endpoint: endpoint.into(), client, ..Default::default() };
+        let endpoint = capped(endpoint);
+        let row = NewRequest { created_at: now_ms(), endpoint, client, ..Default::default() };
         Self { recorder, row, started: Instant::now(), first_byte: None, queued_at: None, open: true }
     }
 

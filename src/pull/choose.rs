@@ -1,5 +1,7 @@
 //! Which file of a repository to fetch: `--hf-file` as named; else the GGUF whose name contains the quant
 //! (`Q4_K_M`), else `Q4_K_M` when present, else the first; never a projector, never a later split part.
+//! File names come from the hub, so each must be a relative path that stays inside the snapshot: no
+//! leading `/`, no `..`, `.` or empty parts, no backslash or control characters.
 
 use super::PullError;
 
@@ -7,13 +9,13 @@ const PREFERRED: &str = "q4_k_m";
 
 pub fn file(files: &[String], quant: Option<&str>, named: Option<&str>) -> Result<String, PullError> {
     if let Some(name) = named {
-        let safe = !name.split('/').any(|part| part.is_empty() || part == "." || part == "..");
         return match files.iter().find(|f| f.as_str() == name) {
-            Some(found) if safe => Ok(found.clone()),
-            _ => Err(PullError::NoFile(format!("the repository has no file {name}"))),
+            Some(found) if is_safe_name(found) => Ok(found.clone()),
+            Some(_) => Err(PullError::NoFile(format!("refusing the file name {name:?}: it would leave the cache"))),
+            None => Err(PullError::NoFile(format!("the repository has no file {name}"))),
         };
     }
-    let mut models: Vec<&String> = files.iter().filter(|f| is_model(f)).collect();
+    let mut models: Vec<&String> = files.iter().filter(|f| is_safe_name(f) && is_model(f)).collect();
     models.sort_by_key(|f| (f.len(), f.to_string()));
     let lower = |f: &String| f.to_ascii_lowercase();
     let pick = match quant {
@@ -27,6 +29,15 @@ pub fn file(files: &[String], quant: Option<&str>, named: Option<&str>) -> Resul
             None => "the repository has no GGUF file".into(),
         })
     })
+}
+
+/// A relative path inside the snapshot directory.
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 1024
+        && !name.contains('\\')
+        && !name.chars().any(char::is_control)
+        && name.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 fn is_model(name: &str) -> bool {
@@ -60,5 +71,26 @@ mod tests {
         assert_eq!(file(&files(), None, Some("m-Q8_0.gguf")).unwrap(), "m-Q8_0.gguf");
         assert!(file(&files(), Some("Q2_K"), None).is_err());
         assert!(file(&files(), None, Some("../etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn hub_names_that_are_absolute_or_climb_are_never_chosen() {
+        let hostile: Vec<String> = [
+            "/etc/cron.d/x-Q4_K_M.gguf",
+            "a/../../x-Q4_K_M.gguf",
+            "./x.gguf",
+            "a//b.gguf",
+            "a\\..\\b.gguf",
+            "x\n.gguf",
+        ]
+        .map(String::from)
+        .to_vec();
+        for name in &hostile {
+            assert!(file(&hostile, None, Some(name)).is_err(), "{name}");
+        }
+        assert!(file(&hostile, None, None).is_err(), "no safe file to pick");
+        let mut mixed = hostile.clone();
+        mixed.push("ok-Q8_0.gguf".into());
+        assert_eq!(file(&mixed, None, None).unwrap(), "ok-Q8_0.gguf");
     }
 }

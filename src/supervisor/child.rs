@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
@@ -64,7 +64,9 @@ async fn join_all(readers: Vec<JoinHandle<()>>) {
 
 /// Starts `program args` so that it cannot outlive us: `setpriv --pdeathsig KILL` (util-linux) makes the
 /// kernel kill it when we die, even by SIGKILL; without setpriv, kill_on_drop still covers normal exits.
-pub fn spawn(program: &Path, args: &[String], ports: ModelPorts) -> std::io::Result<RunningChild> {
+/// `key` becomes its `LLAMA_API_KEY` (environment, not argv: other users can read a process's argv);
+/// a key file named by our own environment is not passed on.
+pub fn spawn(program: &Path, args: &[String], ports: ModelPorts, key: &super::Secret) -> std::io::Result<RunningChild> {
     let mut cmd = match which("setpriv") {
         Some(setpriv) => {
             let mut c = Command::new(setpriv);
@@ -74,6 +76,7 @@ pub fn spawn(program: &Path, args: &[String], ports: ModelPorts) -> std::io::Res
         None => Command::new(program),
     };
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env("LLAMA_API_KEY", key.expose()).env_remove("LLAMA_ARG_API_KEY_FILE");
     cmd.process_group(0).kill_on_drop(true);
     let mut child = cmd.spawn()?;
     let pid = child.id().unwrap_or(0);
@@ -88,16 +91,49 @@ pub fn spawn(program: &Path, args: &[String], ports: ModelPorts) -> std::io::Res
     Ok(RunningChild { child, pid, tail, readers })
 }
 
+/// Longest line kept; the rest of a longer line is read and dropped (a child can print anything).
+const MAX_LINE: usize = 16 * 1024;
+
 /// Forwards each line to the log (source `llama_server`, with `model` when a model's child wrote it) and the tail.
+/// Bytes that are not UTF-8 are replaced, never a reason to stop: a reader that stopped would leave the
+/// pipe full, and the child would block or die of SIGPIPE on its next write.
 async fn pump(stream: impl AsyncRead + Unpin, tail: Tail, ports: ModelPorts) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut reader = BufReader::new(stream);
+    while let Some(line) = next_line(&mut reader).await {
         match ports.attribute(&line) {
             (Some(model), text) => tracing::info!(target: "llama_dashboard::llama_server", model = %model, "{text}"),
             (None, text) => tracing::info!(target: "llama_dashboard::llama_server", "{text}"),
         }
         tail.push(line);
     }
+}
+
+/// The next line (without its newline), decoded lossily and cut at [`MAX_LINE`]; `None` at end of file
+/// or on a read error.
+async fn next_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
+    let mut line = Vec::new();
+    loop {
+        let available = match reader.fill_buf().await {
+            Ok([]) if line.is_empty() => return None,
+            Ok([]) => break,
+            Ok(bytes) => bytes,
+            Err(_) => return None,
+        };
+        let (taken, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        let room = MAX_LINE.saturating_sub(line.len());
+        line.extend_from_slice(&available[..taken.min(room)]);
+        reader.consume(taken);
+        if done {
+            break;
+        }
+    }
+    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        line.pop();
+    }
+    Some(String::from_utf8_lossy(&line).into_owned())
 }
 
 /// SIGTERM to the whole group, wait up to `grace`, then SIGKILL; always reaps. Returns the exit code.
@@ -121,4 +157,26 @@ pub async fn stop(running: &mut RunningChild, grace: Duration) -> Option<i32> {
 pub fn which(tool: &str) -> Option<std::path::PathBuf> {
     let paths = std::env::var_os("PATH")?;
     std::env::split_paths(&paths).map(|dir| dir.join(tool)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn invalid_utf8_and_endless_lines_are_read_past_not_stopped_at() {
+        let mut input = b"before\n\xff\xfe broken \xc3\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE * 3));
+        input.extend_from_slice(b"\r\nafter\n");
+        let mut reader = BufReader::with_capacity(64, &input[..]);
+        let mut lines = Vec::new();
+        while let Some(line) = next_line(&mut reader).await {
+            lines.push(line);
+        }
+        assert_eq!(lines.len(), 4, "{:?}", lines.iter().map(|l| l.len()).collect::<Vec<_>>());
+        assert_eq!(lines[0], "before");
+        assert_eq!(lines[1], "\u{fffd}\u{fffd} broken \u{fffd}");
+        assert_eq!(lines[2].len(), MAX_LINE);
+        assert_eq!(lines[3], "after");
+    }
 }

@@ -5,6 +5,8 @@ pub mod child;
 pub mod model_ports;
 mod router;
 mod status;
+mod upstream;
 
 pub use router::{RouterHandle, SupervisorError, resolve_binary, spawn};
 pub use status::{RouterState, RouterStatus};
+pub use upstream::{Secret, Upstream};

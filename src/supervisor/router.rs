@@ -48,10 +48,9 @@ impl RouterHandle {
         self.status.borrow().clone()
     }
 
-    /// The router's base URL while it is running (no copy of the whole status).
-    pub fn running_url(&self) -> Option<String> {
-        let status = self.status.borrow();
-        status.url.clone().filter(|_| status.running())
+    /// Where the router answers while it is running, with its key (no copy of the whole status).
+    pub fn upstream(&self) -> Option<super::Upstream> {
+        self.status.borrow().upstream()
     }
 
     pub fn subscribe(&self) -> watch::Receiver<RouterStatus> {
@@ -174,7 +173,8 @@ impl Actor {
         }
         let args = without_missing_presets(router_args(&config), config.models.presets_file.as_deref());
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
-        let mut running = child::spawn(binary, &args, ModelPorts::default())
+        let key = super::Secret::random().map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
+        let mut running = child::spawn(binary, &args, ModelPorts::default(), &key)
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
         self.status.send_modify(|s| {
             s.state = RouterState::Starting;
@@ -188,6 +188,7 @@ impl Actor {
                 self.status.send_modify(|s| {
                     s.state = RouterState::Running;
                     s.url = Some(url);
+                    s.key = Some(key);
                     s.started_at = Some(now_ms());
                     s.exit_code = None;
                     s.last_lines.clear();
@@ -245,6 +246,7 @@ impl Actor {
             s.state = state;
             s.pid = None;
             s.url = None;
+            s.key = None;
             s.started_at = None;
             s.exit_code = code;
             s.error = Some(error);

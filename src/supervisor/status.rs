@@ -23,6 +23,9 @@ pub struct RouterStatus {
     pub state: RouterState,
     pub pid: Option<u32>,
     pub url: Option<String>,
+    /// The key the running router was started with (never serialized).
+    #[serde(skip)]
+    pub key: Option<super::Secret>,
     /// Milliseconds since the epoch when it became ready.
     pub started_at: Option<i64>,
     pub exit_code: Option<i32>,
@@ -38,6 +41,7 @@ impl RouterStatus {
             state: RouterState::Stopped,
             pid: None,
             url: None,
+            key: None,
             started_at: None,
             exit_code: None,
             error: None,
@@ -48,5 +52,11 @@ impl RouterStatus {
 
     pub fn running(&self) -> bool {
         self.state == RouterState::Running
+    }
+
+    /// Where the running router answers, with its key.
+    pub fn upstream(&self) -> Option<super::Upstream> {
+        let (url, key) = (self.url.clone()?, self.key.clone()?);
+        self.running().then_some(super::Upstream { url, key })
     }
 }

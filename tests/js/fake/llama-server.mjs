@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A fake llama-server in router mode for fault injection (never the only proof: the real one is tested too).
 //
+// Authentication: LLAMA_API_KEY, as llama-server reads it (see below).
 // Router knobs (environment): FAKE_MODE = "ok" (default) | "exit-at-start" | "never-ready";
 // FAKE_LOAD_MS (default 300): time a load takes. It has no /models/sse, like older llama.cpp builds,
 // so the dashboard must fall back to polling /models.
@@ -164,10 +165,18 @@ async function generate(req, res, endpoint) {
   res.end();
 }
 
+// Like llama-server with LLAMA_API_KEY set: every endpoint but /health needs `Authorization: Bearer KEY`
+// (the /fake/* test hooks stay open).
+const apiKey = process.env.LLAMA_API_KEY || "";
+const authorized = (req) => !apiKey || req.headers.authorization === `Bearer ${apiKey}`;
+
 const server = http.createServer(async (req, res) => {
   if (mode === "never-ready") return send(res, 503, { error: { message: "Loading", code: 503 } });
   const path = req.url.split("?")[0];
   if (path === "/health") return send(res, 200, { status: "ok" });
+  if (!path.startsWith("/fake/") && !authorized(req)) {
+    return send(res, 401, { error: { message: "Invalid API Key", type: "authentication_error", code: 401 } });
+  }
   if (path === "/props") return send(res, 200, { role: "router" });
   if (path === "/models" || path === "/v1/models") {
     return send(res, 200, { data: [...models].map(([id, value]) => ({ id, object: "model", status: { value } })) });
