@@ -71,8 +71,9 @@ pub fn check(security: &SecurityConfig, path: &str, headers: &HeaderMap) -> Resu
 fn check_origin(origin: &HeaderValue, host: Option<&Authority>, allowed: &[String]) -> Result<(), ApiError> {
     let text = origin.to_str().unwrap_or("(not text)");
     let parsed = Origin::parse(text);
+    // A Host without a port is plain HTTP on port 80 (we serve no TLS): only `http://name` is ours then.
     let own = match (&parsed, host) {
-        (Some(o), Some(h)) => o.host == h.name && h.port.is_none_or(|port| port == o.port),
+        (Some(o), Some(h)) => o.host == h.name && h.port.map_or(o.scheme == "http" && o.port == 80, |p| p == o.port),
         _ => false,
     };
     let listed = parsed.is_some_and(|o| allowed.iter().filter_map(|a| Origin::parse(a)).any(|a| a == o));
@@ -253,6 +254,11 @@ mod tests {
             assert_eq!(field(check(&s, path, &with("null"))), "security.corsOrigins", "{path}");
         }
         assert_eq!(field(check(&s, "/models", &with("https://evil.example"))), "ok", "the dashboard's files");
+        let port_80 = |origin: &str| headers(&[("host", "127.0.0.1"), ("origin", origin)]);
+        assert_eq!(field(check(&s, "/admin/rescan", &port_80("http://127.0.0.1"))), "ok");
+        for other in ["http://127.0.0.1:9999", "https://127.0.0.1", "http://127.0.0.1:8080"] {
+            assert_eq!(field(check(&s, "/admin/rescan", &port_80(other))), "security.corsOrigins", "{other}");
+        }
         let site = headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-site")]);
         assert_eq!(field(check(&s, "/admin/rescan", &site)), "security.corsOrigins");
         let own = headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")]);

@@ -195,10 +195,14 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for SendTimeout<T> {
         self.inner.is_write_vectored()
     }
 
+    /// A flush that completes says nothing about the peer reading (a TCP flush is a no-op), so it does
+    /// not reset the stall timer; one that cannot complete counts as a stall.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let result = Pin::new(&mut this.inner).poll_flush(cx);
-        this.progressed(result, cx)
+        match Pin::new(&mut this.inner).poll_flush(cx) {
+            Poll::Pending => this.stall(cx),
+            ready => ready,
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -226,14 +230,38 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     #[tokio::test]
-    async fn a_write_the_peer_never_reads_fails_after_the_limit_and_progress_resets_it() {
+    async fn a_write_the_peer_never_reads_fails_after_the_limit_even_when_flushed_between() {
         let (ours, theirs) = tokio::io::duplex(64);
         let mut stream = SendTimeout::new(ours, Duration::from_millis(200));
         stream.write_all(&[0u8; 64]).await.unwrap();
+        stream.flush().await.unwrap();
         let started = std::time::Instant::now();
-        let err = stream.write_all(&[0u8; 64]).await.unwrap_err();
+        let err = loop {
+            if let Err(err) = stream.write_all(&[0u8; 8]).await {
+                break err;
+            }
+            if let Err(err) = stream.flush().await {
+                break err;
+            }
+        };
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
         drop(theirs);
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_keeps_reading_is_never_timed_out() {
+        let (ours, mut theirs) = tokio::io::duplex(16);
+        let reader = tokio::spawn(async move {
+            let mut sink = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut theirs, &mut sink).await.map(|_| sink.len())
+        });
+        let mut stream = SendTimeout::new(ours, Duration::from_millis(50));
+        for _ in 0..20 {
+            stream.write_all(&[1u8; 64]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(stream);
+        assert_eq!(reader.await.unwrap().unwrap(), 20 * 64);
     }
 }

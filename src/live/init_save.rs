@@ -72,11 +72,8 @@ fn checked(
     if let Some(issue) = protected_issues(state, before, &file_config).into_iter().next() {
         return Err(ApiError::forbidden(format!("config.{}", issue.path), issue.message));
     }
-    let cli = config::CliOverrides { config: Some(path.to_path_buf()), ..state.cli.clone() };
-    let after = config::effective(submitted, &cli, &|key| std::env::var(key).ok())
-        .map_err(|issues| invalid(&issues, "with the environment and command-line overrides it would not run"))?;
     let listening = state.listen_addr;
-    if after.security.admin_token.is_none() && !listening.ip().is_loopback() {
+    if file_config.security.admin_token.is_none() && !listening.ip().is_loopback() {
         return Err(ApiError::forbidden(
             "config.security.adminToken",
             format!(
@@ -84,7 +81,9 @@ fn checked(
             ),
         ));
     }
-    Ok(after)
+    let cli = config::CliOverrides { config: Some(path.to_path_buf()), ..state.cli.clone() };
+    config::effective(submitted, &cli, &|key| std::env::var(key).ok())
+        .map_err(|issues| invalid(&issues, "with the environment and command-line overrides it would not run"))
 }
 
 /// Without an admin token: the program and file keys that `file_config` would change, compared with

@@ -36,12 +36,19 @@ after(async () => {
 const health = (headers = bearer) => fetch(`${server.url}/fake-a/health`, { headers });
 
 test("without the admin token every operator endpoint answers 401", async () => {
-  for (const [method, path] of [["GET", "/fake-a/health"], ["GET", "/fa/slots"], ["POST", "/admin/reload"], ["GET", "/admin/rescan"]]) {
+  for (const [method, path] of [["GET", "/fake-a/health"], ["GET", "/fa/slots"], ["POST", "/admin/reload"], ["POST", "/admin/rescan"]]) {
     const res = await fetch(`${server.url}${path}`, { method });
     assert.equal(res.status, 401, `${method} ${path}`);
     assert.equal((await res.json()).error.code, "unauthorized");
     const wrong = await fetch(`${server.url}${path}`, { method, headers: { "x-admin-token": "nope-nope" } });
     assert.equal(wrong.status, 401, `${method} ${path} with a wrong token`);
+  }
+});
+
+test("the endpoints that change state answer POST only, so no link or image tag can trigger them", async () => {
+  for (const path of ["/admin/reload", "/admin/rescan"]) {
+    const res = await fetch(`${server.url}${path}`, { headers: bearer });
+    assert.equal(res.status, 405, `GET ${path}`);
   }
 });
 

@@ -1,9 +1,11 @@
 // The Configuration page in a real browser against the real server (no llama-server: the router is
-// not started). The init file is shown as a form and as JSON; a bad value is flagged at its field as
+// not started), with an admin token set (entered in the page's prompt), so every key and the presets
+// are editable. The init file is shown as a form and as JSON; a bad value is flagged at its field as
 // you type and Save is held back (or, when sent anyway, refused with the error at that field); the
 // llama-server command line follows the edits; Save writes the file with a .json.bak backup and keeps
-// the redacted API key; JSON syntax errors and unknown keys are reported; Revert reloads the file.
-// Normal operation logs no console error. Screenshots land in tests/js/artifacts/.
+// the API key shown as its placeholder; JSON syntax errors and unknown keys are reported; Revert reloads
+// the file. Normal operation logs no console error. Screenshots land in tests/js/artifacts/.
+// Without a token (read-only keys and presets): dashboard-shows-protected-keys-read-only-without-an-admin-token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +15,9 @@ import { startServer } from "./lib/server.mjs";
 import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow, withBrowserPage } from "./lib/browser.mjs";
 
 const API_KEY = "sk-config-page-secret";
+const ADMIN_TOKEN = "config-page-admin-token";
+/** A secret as the server shows it: "***" and 12 hex digits. */
+const PLACEHOLDER = /^\*\*\*[0-9a-f]{12}$/;
 const field = (p) => byTestId(`field-${p}`);
 const fieldError = (p) => byTestId(`error-${p}`);
 let server, browser, modelsDir, file;
@@ -24,7 +29,7 @@ before(async () => {
       models: { directory: modelsDir, maxLoaded: 3, presetsFile: path.join(modelsDir, "presets.ini") },
       performance: { contextSize: 4096 },
       startup: { autoStart: false },
-      security: { apiKeys: [API_KEY] },
+      security: { apiKeys: [API_KEY], adminToken: ADMIN_TOKEN },
     },
   });
   file = path.join(server.work, "llama-router.init.json");
@@ -39,8 +44,12 @@ after(async () => {
 
 const withPage = (body, opts) => withBrowserPage(browser, body, opts);
 
+/** Opens the page and answers its admin-token prompt, as a user does. */
 async function openConfiguration(page) {
   await page.goto(`${server.url}/configuration`);
+  await waitForText(page, "connection", "Unauthorized");
+  await page.fill("#token-input", ADMIN_TOKEN);
+  await page.click(`${byTestId("token-prompt")} button[type=submit]`);
   await waitForText(page, "connection", "Connected");
   assert.equal(await page.title(), "Configuration · llama-dashboard");
   await page.waitForFunction((sel) => document.querySelector(sel)?.value !== "", field("performance.contextSize"));
@@ -61,7 +70,22 @@ test("the form shows the file, flags a bad value at its field, previews the argv
     assert.equal(await page.inputValue(field("models.directory")), modelsDir);
     assert.equal(await page.isChecked(field("startup.autoStart")), false);
     assert.equal(await page.inputValue(field("logging.level")), "info");
-    assert.equal(await page.inputValue(field("security.apiKeys")), "***", "secrets are redacted");
+    const apiKey = await page.inputValue(field("security.apiKeys"));
+    assert.match(apiKey, PLACEHOLDER, "the API key is shown as its placeholder");
+    assert.match(await page.inputValue(field("security.adminToken")), PLACEHOLDER, "so is the admin token");
+    assert.notEqual(await page.inputValue(field("security.adminToken")), apiKey, "one placeholder per secret");
+    // The newer keys are in the form, with their defaults.
+    assert.equal(await page.inputValue(field("server.maxConnections")), "2048");
+    assert.equal(await page.inputValue(field("server.headerTimeoutMs")), "15000");
+    assert.equal(await page.inputValue(field("server.sendTimeoutMs")), "60000");
+    assert.equal(await page.inputValue(field("proxy.bodyTimeoutMs")), "60000");
+    assert.equal(await page.isChecked(field("router.allowNonLoopback")), false);
+    assert.equal(await page.inputValue(field("security.allowedHosts")), "");
+    assert.match(await page.textContent("#cfg-security-corsOrigins-hint"), /"\*" opens \/v1 only/);
+    // With the admin token, the keys naming programs and files are editable like the others.
+    assert.equal(await page.isEditable(field("router.serverPath")), true);
+    assert.equal(await page.isEditable(field("models.presetsFile")), true);
+    assert.equal(await visible(page, byTestId("locked-router.serverPath")), false);
     assert.equal(await page.getAttribute(field("performance.contextSize"), "type"), "number");
     assert.match(await page.textContent(byTestId("argv-preview")), /^llama-server --models-dir \S+ --models-max 3 --models-preset \S+presets\.ini -c 4096 -b 512 -ngl 999 -np 1 --host 127\.0\.0\.1 --port 8134$/);
     assert.equal(await page.textContent(`label[for='cfg-performance-contextSize']`), "Context size (tokens)", "the field is labelled");
@@ -97,10 +121,11 @@ test("the form shows the file, flags a bad value at its field, previews the argv
     assert.equal(await visible(page, byTestId("restart-notice")), false, "nothing needs llama-dashboard restarted");
     const saved = readFile();
     assert.equal(saved.performance.contextSize, 2048);
-    assert.deepEqual(saved.security.apiKeys, [API_KEY], "the redacted API key kept its value");
+    assert.deepEqual(saved.security.apiKeys, [API_KEY], "the API key's placeholder kept its value");
+    assert.equal(saved.security.adminToken, ADMIN_TOKEN);
     assert.ok(existsSync(`${file}.bak`), "a .json.bak exists");
     assert.equal(readFileSync(`${file}.bak`, "utf8"), original, "the backup is the previous file");
-    assert.equal(await page.inputValue(field("security.apiKeys")), "***");
+    assert.equal(await page.inputValue(field("security.apiKeys")), apiKey, "the same placeholder: the same key");
     await waitForText(page, "validation-status", /^Valid\. No changes\.$/);
     await screenshot(page, "configuration-saved");
   });
@@ -145,7 +170,8 @@ test("the JSON view mirrors the form, reports syntax errors and unknown keys, an
     assert.equal(await visible(page, byTestId("config-form")), false);
     const json = JSON.parse(await page.inputValue(byTestId("config-json")));
     assert.equal(json.performance.contextSize, 2048);
-    assert.deepEqual(json.security.apiKeys, ["***"]);
+    assert.equal(json.security.apiKeys.length, 1);
+    assert.match(json.security.apiKeys[0], PLACEHOLDER);
 
     // JSON -> form.
     json.models.maxLoaded = 5;
@@ -232,10 +258,13 @@ test("the presets card saves the INI, refusing a malformed one at its line", asy
     const text = byTestId("presets-text");
     await page.waitForSelector(`${text}:not([hidden])`);
     assert.equal(await page.inputValue(text), "", "no presets file yet");
+    assert.equal(await page.isEditable(text), true, "editable with the admin token");
+    assert.equal(await visible(page, byTestId("presets-locked")), false);
     await page.fill(text, "[smol-long]\nctx-size 8192\n");
     await page.click(byTestId("presets-save"));
     await waitForText(page, "presets-status", /^Not saved: content: line 2:/);
     assert.equal(await page.getAttribute(text, "aria-invalid"), "true");
+    await page.waitForFunction(() => document.activeElement?.id === "cfg-presets", null, { timeout: 5000 });
     assert.equal(existsSync(path.join(modelsDir, "presets.ini")), false, "nothing written");
 
     await page.fill(text, "[smol-long]\nctx-size = 8192\n");

@@ -17,6 +17,7 @@
 //     before its headers);
 //   FAKE_END_EARLY: end the stream cleanly after N tokens, without the final chunk and [DONE].
 //   holdAfterDone (per request, in "fake"): ms to keep the response open after [DONE].
+//   tokenBytes (per request, in "fake"): pad each token's text to this many bytes (a fast, heavy stream).
 //
 // What it saw: `GET /fake/requests` -> {requests:[...]} for every /v1 request and every POST
 // /models/load|unload: {id, method, path, headers, rawHeaderNames, body, at, tokensSent, ended,
@@ -120,7 +121,7 @@ async function generate(req, res, endpoint) {
     };
   };
   const usage = (n) => ({ completion_tokens: n, prompt_tokens: promptTokens, total_tokens: n + promptTokens });
-  const token = (i) => `t${i} `;
+  const token = (i) => (k.tokenBytes ? `t${i} `.padEnd(k.tokenBytes, "x") : `t${i} `);
   const common = { created, id, model: body.model, system_fingerprint: "fake-llama-server", object: chat ? "chat.completion.chunk" : "text_completion" };
 
   if (!body.stream) {

@@ -6,11 +6,14 @@
 //   "list" (a textarea, one entry per line, blank lines dropped) or "json" (a textarea holding JSON).
 //   Keys the form does not show (`version`, unknown keys typed in the JSON view) are left untouched.
 // - buildForm() -> <form>; each control carries data-path="<key path>" and an id from fieldId(path);
-//   its inline error is the element with id errorId(path).
+//   its inline error is the element with id errorId(path), its read-only note the one with lockedId(path).
 // - fillForm(form, config) shows config's values (a missing key shows its default).
 // - readControl(control) -> {value} or {error} (a "json" field whose text does not parse).
 // - showErrors(form, errors) marks the fields the errors point at (aria-invalid, aria-describedby the
 //   message) and puts the rest under their section; it returns the errors that matched no field.
+// - showProtection(form, protection) applies `router:init:load`'s `protected` ({editable, reason, keys}):
+//   while not editable, the fields of those keys are read-only with the reason beside them, and a field
+//   holding some of them inside a JSON list (`backends.models[].spawn.command`) says which stay read-only.
 // - fieldFor(path) maps an error's key path ("backends.models[2].name") to the field that shows it.
 import { h, replaceChildren } from "../core/component.js";
 
@@ -26,16 +29,28 @@ export const SECTIONS = [
     fields: [
       text("server.host", "Host", "127.0.0.1", { hint: "A non-loopback host requires security.adminToken." }),
       num("server.port", "Port", 0, 65535, 3000, { hint: "0 = any free port." }),
+      num("server.maxConnections", "Most connections at once", 16, 1000000, 2048, {
+        hint: "Open connections and Socket.IO clients at once.",
+      }),
+      num("server.headerTimeoutMs", "Header timeout (ms)", 1000, 600000, 15000, {
+        hint: "A request's headers must arrive within it; also the keep-alive idle limit.",
+      }),
+      num("server.sendTimeoutMs", "Send timeout (ms)", 1000, 3600000, 60000, {
+        hint: "A client that stops reading for this long is disconnected.",
+      }),
     ],
   },
   {
     key: "router", title: "Router", intro: "The llama-server process driven in router mode.",
     fields: [
       check("router.enabled", "Drive llama-server in router mode", true),
-      text("router.host", "Host", "127.0.0.1", { flag: "--host" }),
+      text("router.host", "Host", "127.0.0.1", { flag: "--host", hint: "Loopback unless router.allowNonLoopback is set." }),
       num("router.port", "Port", 1, 65535, 8134, { flag: "--port", hint: "Must differ from server.port." }),
       text("router.serverPath", "llama-server path", null, {
         nullable: true, hint: "Empty: $LLAMA_SERVER_BIN, PATH, then the setup script's cache.",
+      }),
+      check("router.allowNonLoopback", "Allow a non-loopback router host", false, {
+        hint: "router.host may be a non-loopback address only when this is set.",
       }),
     ],
   },
@@ -48,7 +63,7 @@ export const SECTIONS = [
       check("models.autoDiscovery", "Discover models automatically", true),
       list("models.preloadModels", "Preload at boot", [], { hint: "Model ids, one per line." }),
       text("models.presetsFile", "Presets file (INI)", null, {
-        nullable: true, flag: "--models-preset", hint: "Empty = none. Its contents are edited outside the dashboard.",
+        nullable: true, flag: "--models-preset", hint: "Empty = none. Its contents are edited in the presets card.",
       }),
     ],
   },
@@ -83,13 +98,22 @@ export const SECTIONS = [
   },
   {
     key: "security", title: "Security",
-    intro: "Secrets are never sent to the browser: \"***\" stands for a stored value and keeps it when saved.",
+    intro: "Secrets are never sent to the browser: each stored one shows as a placeholder, \"***\" and 12 hex digits, "
+      + "which keeps that secret when saved. Type a new secret as plain text.",
     fields: [
       text("security.adminToken", "Admin token", null, {
-        nullable: true, secret: true, hint: "At least 8 characters; Socket.IO clients must send it. Empty = none.",
+        nullable: true, secret: true,
+        hint: "At least 8 characters; every dashboard and Socket.IO client must send it. Empty = none. "
+          + "A new token signs out the other open dashboards.",
       }),
       list("security.apiKeys", "API keys for /v1", [], { secret: true, hint: "One per line; empty = /v1 is open." }),
-      list("security.corsOrigins", "CORS origins", [], { hint: "One per line; empty = same origin only; * = any." }),
+      list("security.corsOrigins", "CORS origins", [], {
+        hint: "Origins allowed besides our own, one per line; empty = our own only. \"*\" opens /v1 only, "
+          + "never the dashboard's socket or /admin.",
+      }),
+      list("security.allowedHosts", "Allowed host names", [], {
+        hint: "Host names besides IP addresses and localhost that may reach the server, one per line; *.example.com allowed.",
+      }),
     ],
   },
   {
@@ -105,6 +129,9 @@ export const SECTIONS = [
       num("proxy.maxBodyBytes", "Largest request body (bytes)", 1024, 4294967296, 67108864),
       num("proxy.queueSize", "Queue size per model", 0, 100000, 32),
       num("proxy.queueTimeoutMs", "Queue timeout (ms)", 100, 3600000, 120000),
+      num("proxy.bodyTimeoutMs", "Body timeout (ms)", 1000, 3600000, 60000, {
+        hint: "The whole /v1 request body must arrive within it.",
+      }),
     ],
   },
   {
@@ -133,6 +160,7 @@ const FIELDS = new Map(SECTIONS.flatMap((s) => s.fields.map((f) => [f.path, f]))
 
 export const fieldId = (path) => `cfg-${path.replace(/[^A-Za-z0-9]+/g, "-")}`;
 export const errorId = (path) => `${fieldId(path)}-error`;
+export const lockedId = (path) => `${fieldId(path)}-locked`;
 const hintId = (path) => `${fieldId(path)}-hint`;
 
 export function getAt(obj, path) {
@@ -191,11 +219,12 @@ function fieldBlock(field) {
   };
   const hint = h("small", { id: hintId(field.path), class: "muted cfg-field__hint" }, hintText(field));
   const error = h("p", { id: errorId(field.path), class: "cfg-field__error", hidden: true, "data-testid": `error-${field.path}` });
+  const locked = h("p", { id: lockedId(field.path), class: "cfg-field__locked", hidden: true, "data-testid": `locked-${field.path}` });
   const label = h("label", { for: id }, field.label);
   const classes = `cfg-field cfg-field--${field.type}${field.wide || field.type === "json" ? " cfg-field--wide" : ""}`;
   if (field.type === "checkbox") {
     return h("div", { class: classes, "data-field": field.path },
-      h("div", { class: "cfg-check" }, h("input", { ...common, type: "checkbox" }), label), hint, error);
+      h("div", { class: "cfg-check" }, h("input", { ...common, type: "checkbox" }), label), hint, locked, error);
   }
   let control;
   if (field.type === "number") {
@@ -217,7 +246,7 @@ function fieldBlock(field) {
       placeholder: field.def ?? "",
     });
   }
-  return h("div", { class: classes, "data-field": field.path }, label, control, hint, error);
+  return h("div", { class: classes, "data-field": field.path }, label, control, hint, locked, error);
 }
 
 function hintText(field) {
@@ -225,7 +254,11 @@ function hintText(field) {
   if (field.flag) parts.push(h("code", {}, field.flag));
   if (field.type === "number") parts.push(rangeText(field));
   if (field.hint) parts.push(field.hint);
-  if (field.secret) parts.push(field.type === "list" ? "Each \"***\" keeps its stored key." : "\"***\" keeps the stored value.");
+  if (field.secret) {
+    parts.push(field.type === "list"
+      ? "Each placeholder keeps its stored key; delete a line to revoke that key; type a new key as plain text."
+      : "The placeholder keeps the stored token; type a new one to replace it.");
+  }
   return parts.flatMap((p, i) => (i ? [" · ", p] : [p]));
 }
 
@@ -305,13 +338,9 @@ export function showErrors(form, errors) {
     message.hidden = found.length === 0;
     replaceChildren(message, found.map((e, i) => [i ? h("br") : null, messageFor(e, path)]));
     control.closest(".cfg-field").classList.toggle("cfg-field--invalid", found.length > 0);
-    if (found.length) {
-      control.setAttribute("aria-invalid", "true");
-      control.setAttribute("aria-describedby", `${errorId(path)} ${hintId(path)}`);
-    } else {
-      control.removeAttribute("aria-invalid");
-      control.setAttribute("aria-describedby", hintId(path));
-    }
+    if (found.length) control.setAttribute("aria-invalid", "true");
+    else control.removeAttribute("aria-invalid");
+    describe(form, control);
   }
   for (const section of SECTIONS) {
     const list = form.querySelector(`#cfg-section-${section.key}-errors`);
@@ -320,6 +349,73 @@ export function showErrors(form, errors) {
     replaceChildren(list, found.map((e) => h("li", {}, h("code", {}, e.path), ": ", e.message)));
   }
   return rest;
+}
+
+/** aria-describedby: the visible error, the read-only note, then the hint. */
+function describe(form, control) {
+  const path = control.dataset.path;
+  const shown = (id) => {
+    const el = form.querySelector(`#${CSS.escape(id)}`);
+    return el && !el.hidden ? id : null;
+  };
+  const ids = [shown(errorId(path)), shown(lockedId(path)), hintId(path)].filter(Boolean);
+  control.setAttribute("aria-describedby", ids.join(" "));
+}
+
+/**
+ * Applies `router:init:load`'s `protected` ({editable, reason, keys}). While not editable, a key that is
+ * a field of its own (`router.serverPath`) makes that field read-only with the reason beside it; keys
+ * inside a field's JSON list (`backends.models[].spawn.command`) leave it editable with a note saying
+ * which of its keys stay read-only. Editable (or no protection info): nothing is read-only.
+ * `differs(path)`: the working copy's value differs from the saved one (an edit made in the JSON view);
+ * such a field stays editable, so that it can be put back, its note saying why a change is refused.
+ */
+export function showProtection(form, protection, { differs = () => false } = {}) {
+  const locked = new Map(); // field path -> null (the whole field) or [sub-keys]
+  if (protection && protection.editable === false) {
+    for (const key of Array.isArray(protection.keys) ? protection.keys : []) {
+      if (FIELDS.has(key)) {
+        locked.set(key, null);
+        continue;
+      }
+      const field = fieldFor(key.replace(/\[\]/g, ""));
+      if (!field || locked.get(field.path) === null) continue;
+      const sub = key.slice(field.path.length).replace(/^(\[\])?\.?/, "");
+      locked.set(field.path, [...(locked.get(field.path) || []), sub || key]);
+    }
+  }
+  const reason = sentence(protection?.reason || "read-only without security.adminToken");
+  for (const control of form.querySelectorAll("[data-path]")) {
+    const path = control.dataset.path;
+    const note = form.querySelector(`#${CSS.escape(lockedId(path))}`);
+    const lock = locked.get(path);
+    const whole = lock === null && !differs(path);
+    control.readOnly = whole;
+    control.closest(".cfg-field").classList.toggle("cfg-field--locked", whole);
+    note.hidden = lock === undefined;
+    note.textContent = lock === null ? reason : lock ? partialNote(path, lock) : "";
+    describe(form, control);
+  }
+}
+
+/** The note of a JSON field some of whose keys are read-only. */
+function partialNote(path, keys) {
+  if (path === "backends.models") {
+    const commands = keys.filter((k) => /command$/.test(k));
+    const files = keys.filter((k) => !/command$/.test(k));
+    const parts = [];
+    if (commands.length) parts.push(`each model's ${commands.join(", ")}`);
+    if (files.length) {
+      parts.push(`a model file (${files.join(", ")}) outside models.directory, the Hugging Face cache and backends.importRoots`);
+    }
+    return `Without security.adminToken, ${parts.join(", and ")} cannot be changed here; the other keys can.`;
+  }
+  return `Without security.adminToken, ${keys.join(", ")} cannot be changed here; the other keys can.`;
+}
+
+function sentence(text) {
+  const t = String(text);
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
 }
 
 /** An error's text at its field: the key path is spelled out when it points inside the field (an index, a sub-key). */

@@ -1,17 +1,23 @@
-// Admin-token prompt, visible only while `connection` is "unauthorized".
-// Submitting stores the token (StateManager.setToken) and reconnects with it.
+// Admin-token prompt, visible only while `connection` is "unauthorized": the server wants a token and
+// this browser sent none, or one it no longer accepts (security.adminToken was changed, and the server
+// disconnected every dashboard admitted under the old one). Submitting stores the token
+// (StateManager.setToken) and reconnects with it.
 import { Component, h } from "../core/component.js";
 
 export class TokenPrompt extends Component {
   getInitialState() {
-    return { visible: false, retried: false };
+    return { visible: false, retried: false, hadToken: false };
   }
 
   onMount() {
     this.own(
       this.props.state.subscribe("connection", (status) => {
         const visible = status === "unauthorized";
-        if (visible !== this.state.visible) this.setState({ visible });
+        const hadToken = visible ? this.props.state.hasToken() : this.state.hadToken;
+        // Once a token is accepted, a later refusal is about a changed token, not about the one typed.
+        const retried = status === "connected" ? false : this.state.retried;
+        if (visible !== this.state.visible || hadToken !== this.state.hadToken) this.setState({ visible, hadToken, retried });
+        else this.state = { ...this.state, retried };
         if (visible) this.el.querySelector("input")?.focus();
       }),
     );
@@ -40,7 +46,9 @@ export class TokenPrompt extends Component {
         { class: "muted" },
         this.state.retried
           ? "The server refused that token. Check security.adminToken and try again."
-          : "This server requires an admin token. It is stored in this browser only.",
+          : this.state.hadToken
+            ? "The server no longer accepts the admin token this browser used: it may have been changed. Enter the current one."
+            : "This server requires an admin token. It is stored in this browser only.",
       ),
       h(
         "form",

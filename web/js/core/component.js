@@ -11,14 +11,16 @@
 
 /**
  * Builds an element. attrs: strings are set as attributes, `true` as an empty attribute,
- * null/undefined/false are skipped. Children: nodes, strings, numbers, arrays, null (skipped).
- * Text is always inserted as text nodes, never parsed as HTML.
+ * null/undefined/false are skipped; `style` goes through the CSSOM (el.style.cssText), because the
+ * Content-Security-Policy (style-src 'self') refuses inline style attributes. Children: nodes, strings,
+ * numbers, arrays, null (skipped). Text is always inserted as text nodes, never parsed as HTML.
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
-    el.setAttribute(name === "className" ? "class" : name, value === true ? "" : String(value));
+    if (name === "style") el.style.cssText = String(value);
+    else el.setAttribute(name === "className" ? "class" : name, value === true ? "" : String(value));
   }
   appendChildren(el, children);
   return el;

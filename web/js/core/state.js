@@ -87,6 +87,11 @@ export class StateManager {
     return this.client.request(event, data, opts);
   }
 
+  /** Whether this browser sends an admin token (stored, or entered in the prompt). */
+  hasToken() {
+    return Boolean(this.client.token);
+  }
+
   /** Stores the admin token (empty clears it) and reconnects with it. */
   setToken(token) {
     if (token) localStorage.setItem(TOKEN_KEY, token);

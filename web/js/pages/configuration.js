@@ -7,23 +7,28 @@
 //   form does not show (`version`, anything typed in the JSON view) survive; valid JSON replaces it.
 //   Switching views refills the other one only when this one changed it (the JSON keeps its layout).
 //   Invalid JSON (or an unreadable JSON field in the form) keeps the view until fixed.
-// - Secrets arrive as "***" and are sent back as they are: the server keeps the stored values.
-//   router:init:validate does not know them, so an admin token of "***" is checked as an 8-character
-//   stand-in (the stored one passed this check when it was saved).
-// - Save is disabled while the last check found problems. A BAD_REQUEST reply marks its
-//   `error.field` (without `config.`) inline; any other failure is shown as an alert.
+// - Secrets arrive as placeholders ("***" and 12 hex digits, one per secret) and are sent back as they
+//   are: check and save put the stored secret back in place of each. Deleting an API key's line revokes
+//   that key; new secrets are typed as plain text. After a save the page shows the server's placeholders
+//   again (never the text typed), then reloads the file.
+// - `protected` (router:init:load): while not editable (no security.adminToken), the keys that name a
+//   program or file are read-only in the form with the reason beside them, and listed above the JSON.
+// - Save is disabled while the last check found problems. A BAD_REQUEST or FORBIDDEN reply marks its
+//   `error.field` (without `config.`) inline and moves focus there; any other failure is an alert.
+// - A save that changes security.adminToken signs out every dashboard admitted under the old one. A token
+//   typed here and saved is stored in this browser (state.setToken), so this page reconnects with it.
 // - Presets (the --models-preset INI file) are edited in their own card (PresetsEditor, presets:get/save).
 import { Component, h, replaceChildren } from "../core/component.js";
 import {
-  buildForm, fillForm, readControl, showErrors, fieldFor, fieldId, setAt, describeJsonError, friendly,
+  buildForm, fillForm, readControl, showErrors, showProtection, fieldFor, fieldId, getAt, setAt, describeJsonError, friendly,
 } from "../components/config-form.js";
 import { PresetsEditor } from "../components/presets-editor.js";
 
 export const VALIDATE_DELAY_MS = 300;
 /** A save that restarts the router waits for the /v1 requests in flight (up to 60 s) and for /health. */
 const SAVE_TIMEOUT_MS = 150000;
-const REDACTED = "***";
-const TOKEN_STAND_IN = "********";
+/** A secret as the server shows it: "***" and 12 hex digits. */
+const PLACEHOLDER = /^\*\*\*[0-9a-f]{12}$/;
 const DEFAULT_FILE = "./llama-router.init.json";
 
 export class ConfigurationPage extends Component {
@@ -64,7 +69,9 @@ export class ConfigurationPage extends Component {
             h("div", { class: "card cfg-json" },
               h("label", { for: "cfg-json" }, "Init file as JSON"),
               h("small", { id: "cfg-json-hint", class: "muted" },
-                "Every key is optional (missing keys take their defaults); unknown keys are errors. \"***\" keeps a stored secret."),
+                "Every key is optional (missing keys take their defaults); unknown keys are errors. A secret's placeholder "
+                + "(\"***\" and 12 hex digits) keeps that secret; type a new one as plain text."),
+              h("p", { id: "cfg-json-locked", class: "cfg-field__locked", hidden: true, "data-ref": "jsonLocked", "data-testid": "json-locked" }),
               h("textarea", {
                 id: "cfg-json", class: "cfg-code", rows: 28, spellcheck: "false", autocomplete: "off", autocapitalize: "off",
                 "data-ref": "json", "data-testid": "config-json", "aria-describedby": "cfg-json-hint",
@@ -111,6 +118,7 @@ export class ConfigurationPage extends Component {
     this.loadSeq = 0;
     this.saving = false;
     this.loading = false;
+    this.protection = null; // router:init:load's `protected`
     this.own(() => clearTimeout(this.validateTimer));
     let wasConnected;
     this.own(this.props.state.subscribe("connection", (status) => {
@@ -119,8 +127,8 @@ export class ConfigurationPage extends Component {
       wasConnected = status === "connected";
     }));
     this.load();
-    const presets = new PresetsEditor({ state: this.props.state }).mount(this.r.presetsSlot);
-    this.own(() => presets.destroy());
+    this.presets = new PresetsEditor({ state: this.props.state }).mount(this.r.presetsSlot);
+    this.own(() => this.presets.destroy());
   }
 
   // ---- loading -------------------------------------------------------------------------------------
@@ -135,7 +143,7 @@ export class ConfigurationPage extends Component {
       this.loadFailed = false;
       this._showAlert(this.r.loadError, null);
       this._clearOutcome();
-      this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null);
+      this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null, data.protected);
       if (note) this._setResult([note]);
       this.validateNow();
     } catch (err) {
@@ -150,8 +158,8 @@ export class ConfigurationPage extends Component {
     }
   }
 
-  /** Makes `config` the saved state and the working copy, shown in both views. */
-  _apply(config, configPath) {
+  /** Makes `config` the saved state and the working copy, shown in both views (`protection`: when known). */
+  _apply(config, configPath, protection) {
     this.loaded = clone(config);
     this.config = clone(config);
     this.configPath = configPath;
@@ -161,7 +169,28 @@ export class ConfigurationPage extends Component {
     this.stale = { form: false, json: false };
     fillForm(this.form, this.config);
     this.r.json.value = toJson(this.config);
+    if (protection !== undefined) this._showProtection(protection);
+    else this._lockFields();
     this._showSource();
+  }
+
+  _showProtection(protection) {
+    this.protection = protection || null;
+    this._lockFields();
+    const { jsonLocked } = this.r;
+    const locked = this.protection?.editable === false;
+    const keys = locked && Array.isArray(this.protection.keys) ? this.protection.keys : [];
+    jsonLocked.hidden = !locked;
+    replaceChildren(jsonLocked, locked
+      ? ["Read-only without security.adminToken: ", keys.map((k, i) => [i ? ", " : null, h("code", {}, k)]),
+        " (model files only outside models.directory, the Hugging Face cache and backends.importRoots). A change to them is refused when you save."]
+      : null);
+  }
+
+  /** Read-only fields for the protected keys, except one whose value an edit in the JSON view changed. */
+  _lockFields() {
+    const differs = (path) => JSON.stringify(getAt(this.config, path)) !== JSON.stringify(getAt(this.loaded, path));
+    showProtection(this.form, this.protection, { differs });
   }
 
   _showSource() {
@@ -239,7 +268,7 @@ export class ConfigurationPage extends Component {
     const seq = ++this.validateSeq;
     this.checking = true;
     this.refresh();
-    const config = forValidation(this.config);
+    const config = this.config;
     try {
       const data = await this.props.state.request("router:init:validate", { config });
       if (!this.el || seq !== this.validateSeq) return;
@@ -293,7 +322,10 @@ export class ConfigurationPage extends Component {
       return;
     }
     this._showAlert(this.r.switchNotice, null);
-    if (view === "form" && this.stale.form) fillForm(this.form, this.config);
+    if (view === "form" && this.stale.form) {
+      fillForm(this.form, this.config);
+      this._lockFields();
+    }
     if (view === "json" && this.stale.json) this.r.json.value = toJson(this.config);
     this.stale[view] = false;
     this.view = view;
@@ -322,6 +354,16 @@ export class ConfigurationPage extends Component {
     }
   }
 
+  /** Puts the user at the field of a refused save: its control in the form, its key in the JSON. */
+  _focusProblem(path) {
+    if (this.view === "form") {
+      const field = fieldFor(path);
+      if (field) this.focusAfter = this.form.querySelector(`#${fieldId(field.path)}`) || this.focusAfter;
+    } else {
+      this.selectAfter = path;
+    }
+  }
+
   // ---- saving --------------------------------------------------------------------------------------
 
   async handleSave() {
@@ -334,16 +376,24 @@ export class ConfigurationPage extends Component {
     this._clearOutcome();
     this._setResult(["Saving… a router restart waits for the requests in flight to finish."]);
     this.refresh();
+    const submitted = this.config;
+    const token = tokenChange(this.loaded, submitted);
     try {
-      const data = await this.props.state.request("router:init:save", { config: this.config }, { timeoutMs: SAVE_TIMEOUT_MS });
+      const data = await this.props.state.request("router:init:save", { config: submitted }, { timeoutMs: SAVE_TIMEOUT_MS });
+      // The server drops every socket admitted under the old token right after this reply: a token typed
+      // here is this browser's from now on, so it reconnects with it instead of asking.
+      if (token.typed !== undefined) this.props.state.setToken(token.typed);
       if (!this.el) return;
-      this._apply(data.config || this.config, data.saved || this.configPath);
+      // What was saved, with the server's placeholders in place of the secrets typed (never shown back).
+      this._apply(withPlaceholders(submitted, data.config), data.saved || this.configPath);
       this.valid = true;
       this.errors = [];
       this.checkError = null;
       this.args = { program: this.config.router?.serverPath || "llama-server", argv: data.args || [] };
       this.argsStale = false;
-      this._showSaved(data);
+      this._showSaved(data, token);
+      this.reloadKeepingOutcome();
+      this.presets?.load();
     } catch (err) {
       if (!this.el) return;
       this._setResult([]);
@@ -356,19 +406,21 @@ export class ConfigurationPage extends Component {
         const target = this.focusAfter;
         this.focusAfter = null;
         if (target && !target.disabled) target.focus();
+        const key = this.selectAfter;
+        this.selectAfter = null;
+        if (key && this.view === "json") selectKey(this.r.json, key);
       }
     }
   }
 
   _failed(err) {
-    if (err.code === "BAD_REQUEST" && err.field?.startsWith("config")) {
+    if ((err.code === "BAD_REQUEST" || err.code === "FORBIDDEN") && err.field?.startsWith("config")) {
       const path = err.field.replace(/^config\.?/, "") || "(root)";
       const known = this.errors.find((e) => e.path === path);
-      this.saveProblem = { path, message: known?.message || err.message.replace(/^invalid configuration: /, "") };
+      this.saveProblem = { path, message: known?.message || problemText(err) };
       this._showAlert(this.r.saveError, `Not saved: ${err.message}`);
       this.refresh();
-      const field = this.view === "form" ? fieldFor(path) : null;
-      if (field) this.focusAfter = this.form.querySelector(`#${fieldId(field.path)}`) || this.focusAfter;
+      this._focusProblem(path);
       this.validateNow();
     } else if (err.code === "ROUTER_ERROR") {
       // The file was written and loaded; only the router's restart failed.
@@ -381,17 +433,20 @@ export class ConfigurationPage extends Component {
 
   async reloadKeepingOutcome() {
     try {
+      const seq = ++this.loadSeq;
+      const shown = JSON.stringify(this.config);
       const data = await this.props.state.request("router:init:load", {});
-      if (this.el) {
-        this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null);
+      // Not over edits made meanwhile, nor over a newer load.
+      if (this.el && seq === this.loadSeq && JSON.stringify(this.config) === shown && !this.saving && !this.parseError) {
+        this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null, data.protected);
         this.validateNow();
       }
     } catch {
-      // The alert already says what happened; Revert retries.
+      // The outcome already shows what happened; Revert retries.
     }
   }
 
-  _showSaved(data) {
+  _showSaved(data, token = {}) {
     const running = this.props.state.get("router")?.running;
     const router = data.routerRestarted
       ? "The router restarted with the new command line."
@@ -404,6 +459,11 @@ export class ConfigurationPage extends Component {
         ? h("span", {}, "Previous version kept as ", h("code", { "data-testid": "backup-path" }, data.backup), ".")
         : h("span", {}, "There was no previous file to back up."),
       h("span", { "data-testid": "router-restarted", "data-restarted": String(Boolean(data.routerRestarted)) }, router),
+      token.changed
+        ? h("span", { "data-testid": "token-changed" }, token.typed
+          ? "The admin token changed: this browser now uses the new one; other open dashboards must enter it."
+          : "The admin token was removed: dashboards connect without one.")
+        : null,
     ]);
     const keys = Array.isArray(data.requiresRestart) ? data.requiresRestart : [];
     this.r.restartNotice.hidden = keys.length === 0;
@@ -534,13 +594,34 @@ function toJson(config) {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-/** The working copy as router:init:validate should see it: a redacted admin token stands for a valid one. */
-function forValidation(config) {
-  const copy = clone(config);
-  if (copy.security && typeof copy.security === "object" && copy.security.adminToken === REDACTED) {
-    copy.security.adminToken = TOKEN_STAND_IN;
-  }
-  return copy;
+/**
+ * How a save changes security.adminToken: {changed, typed}. `typed` is the new token when one was typed
+ * (a string that is not a placeholder), "" when it is removed, undefined when it stays.
+ */
+function tokenChange(loaded, submitted) {
+  const token = (config) => (config?.security && typeof config.security === "object" ? config.security.adminToken ?? null : null);
+  const before = token(loaded);
+  const after = token(submitted);
+  if (after === before) return { changed: false };
+  if (typeof after === "string" && after !== "" && !PLACEHOLDER.test(after)) return { changed: true, typed: after };
+  if (after === null || after === "") return { changed: before !== null, typed: before !== null ? "" : undefined };
+  return { changed: false };
+}
+
+/** `submitted` with the secrets as the save's reply shows them (placeholders), so no typed secret is shown back. */
+function withPlaceholders(submitted, saved) {
+  const out = clone(submitted);
+  const from = saved?.security;
+  const security = out.security;
+  if (!from || !security || typeof security !== "object") return out;
+  if ("adminToken" in security) security.adminToken = from.adminToken ?? null;
+  if (Array.isArray(security.apiKeys) && Array.isArray(from.apiKeys)) security.apiKeys = from.apiKeys.slice();
+  return out;
+}
+
+/** A refused save's message without the key path it starts with. */
+function problemText(err) {
+  return err.message.replace(`${err.field}: `, "").replace(/^invalid configuration: /, "");
 }
 
 /** ["prog", "-c", "2048", "--verbose"] -> ["prog", "-c 2048", "--verbose"]: each flag with its value. */
@@ -562,18 +643,10 @@ export function shellQuote(arg) {
   return `'${text.replace(/'/g, "'\\''")}'`;
 }
 
-/** Selects the key of `path` ("performance.contextSize", "backends.models[0].name") in the JSON text. */
+/** Selects the key of `path` ("performance.contextSize", "backends.models[2].spawn.command") in the JSON text. */
 function selectKey(textarea, path) {
   const text = textarea.value;
-  const keys = path.replace(/\[\d+\]/g, "").split(".").filter(Boolean);
-  let from = 0;
-  let found = null;
-  for (const key of keys) {
-    const at = text.indexOf(JSON.stringify(key), from);
-    if (at < 0) break;
-    found = [at, at + JSON.stringify(key).length];
-    from = found[1];
-  }
+  const found = locateKey(text, path);
   textarea.focus();
   if (found) {
     textarea.setSelectionRange(found[0], found[1]);
@@ -582,4 +655,69 @@ function selectKey(textarea, path) {
     const lineHeight = parseFloat(getComputedStyle(textarea).lineHeight) || 20;
     textarea.scrollTop = Math.max(0, line * lineHeight - textarea.clientHeight / 2);
   }
+}
+
+/**
+ * [start, end] in JSON `text` of the key named by `path` (an array index: that element), or of the
+ * deepest part of it that exists; null when not even the first part does (or the text is not JSON).
+ */
+export function locateKey(text, path) {
+  const parts = [...String(path).matchAll(/\[(\d+)\]|([^.[\]]+)/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[2]));
+  let i = 0;
+  let found = null;
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i])) i += 1;
+  };
+  const string = () => {
+    const start = i;
+    i += 1;
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    i += 1;
+    return [start, i];
+  };
+  // Reads the value at i; while `depth` follows `path`, the member or element it names is searched.
+  const value = (depth) => {
+    ws();
+    const open = text[i];
+    if (open === '"') return void string();
+    if (open !== "{" && open !== "[") {
+      while (i < text.length && !/[\s,\]}]/.test(text[i])) i += 1;
+      return undefined;
+    }
+    const object = open === "{";
+    const want = parts[depth];
+    i += 1;
+    for (let n = 0; i < text.length; n += 1) {
+      ws();
+      if (text[i] === "}" || text[i] === "]") {
+        i += 1;
+        return undefined;
+      }
+      const at = i;
+      let match = false;
+      if (object) {
+        const key = string();
+        match = typeof want === "string" && JSON.parse(text.slice(key[0], key[1])) === want;
+        if (match) found = key;
+        ws();
+        i += 1; // the colon
+      } else {
+        match = want === n;
+      }
+      ws();
+      const start = i;
+      value(match ? depth + 1 : Infinity);
+      if (match && !object && (!found || found[0] < start)) found = [start, i]; // nothing deeper: the element
+      ws();
+      if (text[i] === ",") i += 1;
+      if (i === at) return undefined; // not JSON: stop rather than loop
+    }
+    return undefined;
+  };
+  try {
+    value(0);
+  } catch {
+    // a key that is not valid JSON text: keep what was found so far
+  }
+  return found;
 }
