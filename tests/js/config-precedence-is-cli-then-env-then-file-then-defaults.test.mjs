@@ -32,8 +32,9 @@ test("no config anywhere: defaults are used and the server says so", async (t) =
   assert.match(String(status.modelsDir), /models$/);
   const c = load.config;
   assert.equal(c.version, "1.0");
-  assert.deepEqual({ enabled: c.router.enabled, host: c.router.host, port: c.router.port, serverPath: c.router.serverPath },
-    { enabled: true, host: "127.0.0.1", port: 8134, serverPath: null });
+  assert.deepEqual(c.router, { enabled: true, host: "127.0.0.1", port: 8134, serverPath: null, allowNonLoopback: false });
+  const { host, port, ...limits } = c.server;
+  assert.deepEqual(limits, { maxConnections: 2048, headerTimeoutMs: 15000, sendTimeoutMs: 60000 });
   const { directory, ...models } = c.models;
   assert.match(directory, /models$/);
   assert.deepEqual(models, { maxLoaded: 4, autoDiscovery: true, preloadModels: [], presetsFile: null, idleTimeoutSec: 300 });
@@ -41,8 +42,8 @@ test("no config anywhere: defaults are used and the server says so", async (t) =
   assert.deepEqual(c.logging, { level: "info", enableDebugOutput: false, logFile: null, maxRows: 100000 });
   assert.deepEqual(c.startup, { autoStart: true, timeout: 30000, retryAttempts: 3, retryDelay: 2000 });
   assert.deepEqual(c.metrics, { intervalMs: 2000, retentionDays: 7 });
-  assert.deepEqual(c.proxy, { maxBodyBytes: 67108864, queueSize: 32, queueTimeoutMs: 120000 });
-  assert.deepEqual(c.security.corsOrigins, []);
+  assert.deepEqual(c.proxy, { maxBodyBytes: 67108864, queueSize: 32, queueTimeoutMs: 120000, bodyTimeoutMs: 60000 });
+  assert.deepEqual(c.security, { adminToken: null, apiKeys: [], corsOrigins: [], allowedHosts: [] });
 });
 
 const fileConfig = (modelsDir, serverPort) => ({

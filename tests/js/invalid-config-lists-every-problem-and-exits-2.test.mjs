@@ -9,9 +9,12 @@ import { connect, ok, tempDir } from "./lib/socket.mjs";
 import { runWithConfig, clearEnv, hasProblem } from "./lib/config.mjs";
 
 let server, client;
+// With an admin token, so that router:init:validate judges the config alone (without one, it also lists
+// the program and file keys a save would refuse; see security-program-and-file-keys-need-the-admin-token).
+const TOKEN = "validate-as-an-admin";
 before(async () => {
-  server = await startServer({ env: clearEnv() });
-  client = await connect(server.url);
+  server = await startServer({ env: clearEnv(), config: { security: { adminToken: TOKEN } } });
+  client = await connect(server.url, { auth: { token: TOKEN } });
 });
 after(async () => {
   client?.close();

@@ -72,14 +72,16 @@ test("models:load shows loading with progress, then loaded, and the model genera
   assert.equal(list.find((m) => m.id === ID).status, "loaded");
   assert.ok(Date.now() - list.find((m) => m.id === ID).lastUsed < 60000, "lastUsed set by the load");
 
-  const res = await fetch(`${routerUrl}/v1/chat/completions`, {
+  const ask = (base) => fetch(`${base}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: ID, messages: [{ role: "user", content: "Say hi" }], max_tokens: 8 }),
   });
+  const res = await ask(server.url);
   assert.equal(res.status, 200);
   const body = await res.json();
   assert.ok(body.usage.completion_tokens > 0, JSON.stringify(body.usage));
+  assert.equal((await ask(routerUrl)).status, 401, "the router's own port wants our key");
 });
 
 test("models:unload ends in unloaded", { skip }, async () => {

@@ -35,7 +35,9 @@ test("no key or a wrong key gets 401 invalid_api_key and reaches nothing; the ri
   const seen = await v1Seen();
   assert.equal(seen.length, 2);
   for (const r of seen) {
-    assert.equal(r.headers.authorization, undefined, "the API key stays with us");
+    // The upstream sees only the key we gave it when we started it, never the client's.
+    assert.match(r.headers.authorization ?? "", /^Bearer [0-9a-f]{64}$/, "our own key for the upstream");
+    assert.ok(!r.headers.authorization.includes(KEY), "the client's API key stays with us");
     assert.equal(r.headers["x-api-key"], undefined, "the API key stays with us");
   }
   // Records are stored in order: the 401s came first, so had they been recorded they would be here too.
@@ -70,9 +72,11 @@ test("credentials, hop-by-hop headers and headers named by Connection are not fo
 
   const seen = await waitSeen(ctx, (r) => r.body?.messages?.[0]?.content === "smuggle", "the request at the fake");
   const names = seen.rawHeaderNames.map((n) => n.toLowerCase());
-  for (const name of ["x-smuggle", "authorization", "proxy-authorization", "keep-alive", "te", "trailer", "transfer-encoding", "cookie", "x-admin-token", "x-api-key", "upgrade"]) {
+  for (const name of ["x-smuggle", "proxy-authorization", "keep-alive", "te", "trailer", "transfer-encoding", "cookie", "x-admin-token", "x-api-key", "upgrade"]) {
     assert.ok(!names.includes(name), `the upstream received '${name}': ${JSON.stringify(seen.headers)}`);
   }
+  assert.equal(names.filter((n) => n === "authorization").length, 1, "one Authorization: ours, not the client's as well");
+  assert.match(seen.headers.authorization, /^Bearer [0-9a-f]{64}$/);
   assert.ok(!/x-smuggle/i.test(seen.headers.connection ?? ""), `Connection: ${seen.headers.connection}`);
   assert.equal(seen.headers["x-request-id"], "req-42", "end-to-end headers pass");
   assert.equal(seen.headers["content-type"], "application/json");

@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, request, freePort, until, tempDir } from "./lib/socket.mjs";
-import { needReal, llamaServer } from "./lib/real.mjs";
+import { needReal, llamaServer, keyHeaders } from "./lib/real.mjs";
 
 const skip = needReal({ model: false });
 const models = tempDir("lldash-save-");
@@ -57,7 +57,7 @@ test("a valid config is saved with a backup and the router restarts with the new
   const status = await ok(client.socket, "router:status", {});
   assert.equal(status.running, true);
   assert.notEqual(status.pid, oldPid);
-  const props = await (await fetch(`${status.url}/props`)).json();
+  const props = await (await fetch(`${status.url}/props`, { headers: keyHeaders(status.pid) })).json();
   assert.equal(props.max_instances, 3, "the running router uses the saved --models-max");
   assert.equal((await ok(client.socket, "router:init:status", {})).maxLoaded, 3);
 });

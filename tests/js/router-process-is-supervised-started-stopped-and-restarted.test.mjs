@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, request, freePort, tempDir, until, waitFor } from "./lib/socket.mjs";
+import { keyHeaders } from "./lib/real.mjs";
 
 const bin = process.env.LLAMA_SERVER_BIN;
 const skip = !bin || !existsSync(bin) ? "LLAMA_SERVER_BIN is not set (scripts/test.sh sets it)" : false;
@@ -38,8 +39,9 @@ test("autoStart brings up a real router that answers on router.port", { skip }, 
   const s = await until(async () => { const st = await status(); return st.running && st; }, { timeoutMs: 30000, what: "router running" });
   assert.equal(s.url, `http://127.0.0.1:${routerPort}`);
   assert.ok(alive(s.pid), "the pid it reports is a live process");
-  const props = await (await fetch(`${s.url}/props`)).json();
+  const props = await (await fetch(`${s.url}/props`, { headers: keyHeaders(s.pid) })).json();
   assert.equal(props.role, "router");
+  assert.equal((await fetch(`${s.url}/props`)).status, 401, "and answers no one else");
   assert.ok(s.uptimeMs >= 0);
 });
 

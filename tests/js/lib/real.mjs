@@ -1,6 +1,6 @@
 // Real llama-server and real model for tests: scripts/test.sh exports LLAMA_SERVER_BIN and
 // LLAMA_DASHBOARD_TEST_GGUF. Outside CI a missing one skips; in CI it fails.
-import { existsSync, linkSync, copyFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { tempDir, connect, ok, freePort, until } from "./socket.mjs";
 import { startServer } from "./server.mjs";
@@ -52,4 +52,15 @@ export async function startWithRealRouter(config) {
     client.close();
   }
   return server;
+}
+
+/**
+ * Headers carrying the key a llama-server we started was given (its LLAMA_API_KEY, read from /proc as the
+ * same user): its own port answers 401 without it. For tests that look at the router directly.
+ */
+export function keyHeaders(pid) {
+  const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  const key = environ.find((e) => e.startsWith("LLAMA_API_KEY="))?.slice("LLAMA_API_KEY=".length);
+  if (!key) throw new Error(`process ${pid} has no LLAMA_API_KEY`);
+  return { authorization: `Bearer ${key}` };
 }
