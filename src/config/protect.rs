@@ -1,4 +1,5 @@
-//! Keys that name a program or a file the server runs, reads or writes. Changing one is as good as a
+//! Keys that name a program or a file the server runs, reads or writes, and the roots model files may
+//! come from (a root that could be moved would make the roots meaningless). Changing one is as good as a
 //! shell on the host, so without `security.adminToken` they can only be changed in the init file itself
 //! (by someone who already has a shell), never over the socket or `/admin`. With a token set, every
 //! socket and admin request has presented it, so a change is allowed.
@@ -10,8 +11,9 @@ use serde_json::{Value, json};
 use std::path::{Component, Path, PathBuf};
 
 /// The protected keys as the Configuration page names them (`[]`: every element of the list).
-pub const PROTECTED_KEYS: [&str; 8] = [
+pub const PROTECTED_KEYS: [&str; 9] = [
     "router.serverPath",
+    "models.directory",
     "backends.defaultSpawn.command",
     "backends.models[].spawn.command",
     "backends.models[].path",
@@ -45,6 +47,9 @@ pub fn protected_changes(current: &Config, next: &Config, roots: &[PathBuf]) -> 
     }
     if current.backends.default_spawn.command != next.backends.default_spawn.command {
         changed("backends.defaultSpawn.command".into(), "the backend command");
+    }
+    if current.models.directory != next.models.directory {
+        changed("models.directory".into(), "the models directory (a root model files may come from)");
     }
     if current.models.presets_file != next.models.presets_file {
         changed("models.presetsFile".into(), "the presets file");
@@ -138,12 +143,14 @@ mod tests {
         next.models.presets_file = Some("/etc/x.ini".into());
         next.logging.log_file = Some("/root/.bashrc".into());
         next.backends.import_roots = vec!["/".into()];
+        next.models.directory = "/".into();
         let found = protected_changes(&current, &next, &[]);
         assert_eq!(
             paths(&found),
             [
                 "router.serverPath",
                 "backends.defaultSpawn.command",
+                "models.directory",
                 "models.presetsFile",
                 "logging.logFile",
                 "backends.importRoots"

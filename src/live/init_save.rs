@@ -54,6 +54,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
         "routerRestarted": restarted,
         "requiresRestart": restart_needed,
         "config": after.redacted(),
+        "fileConfig": super::handlers::file_config(state).redacted(),
         "args": router_args(&after),
     }))
 }

@@ -73,6 +73,7 @@ test("without an admin token, every key that names a program or a file is refuse
     const before = readFileSync(ctx.file, "utf8");
     const cases = [
       ["router.serverPath", (c) => { c.router.serverPath = "/bin/sh"; }],
+      ["models.directory", (c) => { c.models.directory = "/"; }],
       ["backends.defaultSpawn.command", (c) => { c.backends.defaultSpawn.command = ["/bin/sh", "-c", "id"]; }],
       ["models.presetsFile", (c) => { c.models.presetsFile = "/etc/passwd"; }],
       ["logging.logFile", (c) => { c.logging.logFile = path.join(dirs.dir, ".bashrc"); }],
