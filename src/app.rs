@@ -333,7 +333,7 @@ fn http_router(state: AppState, socket_layer: socketioxide::layer::SocketIoLayer
         .fallback(crate::assets::serve)
         .layer(socket_layer)
         .layer(cors)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::guard))
+        .layer(axum::middleware::from_fn_with_state(state.shared_config.clone(), crate::guard::guard))
         .with_state(state)
 }
 

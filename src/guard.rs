@@ -10,8 +10,7 @@
 //!   `Sec-Fetch-Site` says another site or port sent them.
 //! - Every response carries the browser hardening headers (CSP, nosniff, no referrer, no framing).
 
-use crate::app::AppState;
-use crate::config::SecurityConfig;
+use crate::config::{Origin, SecurityConfig, SharedConfig, split_host_port};
 use crate::error::ApiError;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -24,8 +23,9 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
                    frame-ancestors 'none'";
 
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let checked = check(&state.config().security, request.uri().path(), request.headers());
+/// The middleware: reads the security settings in force for each request (a save applies at once).
+pub async fn guard(State(config): State<SharedConfig>, request: Request, next: Next) -> Response {
+    let checked = check(&config.config().security, request.uri().path(), request.headers());
     let mut response = match checked {
         Ok(()) => next.run(request).await,
         Err(err) => {
@@ -122,16 +122,6 @@ fn host_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// A host name for `security.allowedHosts`: labels of letters, digits and `-`, optionally `*.` first.
-pub fn is_host_pattern(pattern: &str) -> bool {
-    let name = pattern.strip_prefix("*.").unwrap_or(pattern).trim_end_matches('.');
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
 /// `host[:port]` of a `Host` header, the name lowercased (IPv6 literals without brackets).
 struct Authority {
     name: String,
@@ -142,48 +132,6 @@ impl Authority {
     fn parse(text: &str) -> Option<Self> {
         let (name, port) = split_host_port(text.trim())?;
         Some(Self { name, port })
-    }
-}
-
-fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
-    let (name, port) = match text.strip_prefix('[') {
-        Some(rest) => {
-            let (inside, after) = rest.split_once(']')?;
-            (inside, after.strip_prefix(':'))
-        }
-        None => match text.rsplit_once(':') {
-            Some((name, port)) if !name.contains(':') => (name, Some(port)),
-            Some(_) => return None,
-            None => (text, None),
-        },
-    };
-    let port = match port {
-        Some(p) => Some(p.parse::<u16>().ok()?),
-        None => None,
-    };
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    (!name.is_empty() && !name.contains(['/', '@', ' '])).then_some((name, port))
-}
-
-/// A browser origin, `scheme://host[:port]`, the port defaulted from the scheme.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Origin {
-    scheme: String,
-    host: String,
-    port: u16,
-}
-
-impl Origin {
-    pub fn parse(text: &str) -> Option<Self> {
-        let (scheme, rest) = text.split_once("://")?;
-        let scheme = scheme.to_ascii_lowercase();
-        let default_port = match scheme.as_str() {
-            "http" => 80,
-            "https" => 443,
-            _ => return None,
-        };
-        let (host, port) = split_host_port(rest)?;
-        Some(Self { scheme, host, port: port.unwrap_or(default_port) })
     }
 }
 
@@ -272,18 +220,5 @@ mod tests {
         assert_eq!(field(check(&s, "/v1/models", &foreign)), "ok");
         assert_eq!(field(check(&s, "/llamaproxws/", &foreign)), "security.corsOrigins");
         assert_eq!(field(check(&s, "/admin/reload", &foreign)), "security.corsOrigins");
-    }
-
-    #[test]
-    fn origins_and_host_patterns_are_parsed_strictly() {
-        assert_eq!(Origin::parse("http://LOCALHOST:3000"), Origin::parse("http://localhost:3000"));
-        assert_eq!(Origin::parse("https://a.b"), Origin::parse("https://a.b:443"));
-        for bad in ["ftp://a", "https://", "https://a.b/path", "a.b", "http://[::1", "http://a:99999"] {
-            assert!(Origin::parse(bad).is_none(), "{bad}");
-        }
-        assert!(is_host_pattern("dash.lan") && is_host_pattern("*.example.com"));
-        for bad in ["", "http://a", "a:80", "a/b", "*.", "a..b"] {
-            assert!(!is_host_pattern(bad), "{bad}");
-        }
     }
 }

@@ -182,7 +182,7 @@ fn security_issues(v: &mut Issues, s: &super::schema::SecurityConfig) {
         }
     }
     for (i, origin) in s.cors_origins.iter().enumerate() {
-        if origin != "*" && crate::guard::Origin::parse(origin).is_none() {
+        if origin != "*" && super::Origin::parse(origin).is_none() {
             v.push(
                 format!("security.corsOrigins[{i}]"),
                 format!("'{origin}' must be \"*\" or an origin such as https://app.example.com (scheme, host, optional port)"),
@@ -190,7 +190,7 @@ fn security_issues(v: &mut Issues, s: &super::schema::SecurityConfig) {
         }
     }
     for (i, host) in s.allowed_hosts.iter().enumerate() {
-        if !crate::guard::is_host_pattern(host) {
+        if !super::is_host_pattern(host) {
             v.push(
                 format!("security.allowedHosts[{i}]"),
                 format!("'{host}' must be a host name such as dashboard.lan or *.example.com (no scheme or port)"),
