@@ -16,8 +16,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { io } from "socket.io-client";
 import { startServer } from "./lib/server.mjs";
-import { freePort, tempDir, request, until } from "./lib/socket.mjs";
-import { fakeBin } from "./lib/fake-router.mjs";
+import { tempDir, request, until } from "./lib/socket.mjs";
+import { fakeBackendConfig } from "./lib/fake-router.mjs";
 import {
   parseEvents, parseHandledEvents, parseRoutes, parseSocketPath, topLevelCalls, rawRequest, wsUpgrade, assertForbidden, closeAgent,
 } from "./lib/matrix.mjs";
@@ -159,18 +159,7 @@ async function start(name) {
   const models = tempDir("lldash-matrix-");
   dirs.push(models);
   const server = await startServer({
-    config: {
-      router: { enabled: false },
-      startup: { autoStart: false },
-      models: { directory: models.dir },
-      ...SERVERS[name],
-      backends: {
-        basePort: await freePort(),
-        idleTimeoutSec: 0,
-        defaultSpawn: { command: ["node", fakeBin] },
-        models: [{ name: MODEL, path: "/models/fake-a.gguf" }],
-      },
-    },
+    config: await fakeBackendConfig(models.dir, SERVERS[name]),
     env: { FAKE_TOKENS: "1", FAKE_TOKEN_MS: "1" },
   });
   running[name] = server;

@@ -17,7 +17,7 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, freePort, tempDir, until } from "./lib/socket.mjs";
-import { fakeBin } from "./lib/fake-router.mjs";
+import { fakeBackendConfig } from "./lib/fake-router.mjs";
 import { openPage, waitForText, byTestId } from "./lib/browser.mjs";
 
 const MODEL = "fake-a";
@@ -154,18 +154,7 @@ async function startAttacker(html) {
 async function startMain(security = {}) {
   const models = tempDir("lldash-sec-browser-");
   const server = await startServer({
-    config: {
-      router: { enabled: false },
-      startup: { autoStart: false },
-      models: { directory: models.dir },
-      security,
-      backends: {
-        basePort: await freePort(),
-        idleTimeoutSec: 0,
-        defaultSpawn: { command: ["node", fakeBin] },
-        models: [{ name: MODEL, path: "/models/fake-a.gguf" }],
-      },
-    },
+    config: await fakeBackendConfig(models.dir, { security }),
     env: { FAKE_TOKENS: "1", FAKE_TOKEN_MS: "1" },
   });
   let client;

@@ -55,6 +55,25 @@ export async function startWithFake({ config = {}, env = {} } = {}) {
   };
 }
 
+/**
+ * An init file with the router off and one own backend, `fake-a`, served by the fake llama-server:
+ * `extra` sections (security, server...) are added to it.
+ */
+export async function fakeBackendConfig(modelsDir, extra = {}) {
+  return {
+    router: { enabled: false },
+    startup: { autoStart: false },
+    models: { directory: modelsDir },
+    ...extra,
+    backends: {
+      basePort: await freePort(),
+      idleTimeoutSec: 0,
+      defaultSpawn: { command: ["node", fakeBin] },
+      models: [{ name: "fake-a", path: "/models/fake-a.gguf" }],
+    },
+  };
+}
+
 /** POSTs JSON to `${v1}${endpoint}`. */
 export function post(v1, endpoint, body, { headers = {}, signal } = {}) {
   return fetch(`${v1}${endpoint}`, {

@@ -142,19 +142,26 @@ export function rawRequest(port, { method = "GET", path: p = "/", headers = {}, 
     const all = { ...headers };
     if (data) all["content-length"] = String(data.length);
     const req = http.request({ host: "127.0.0.1", port, method, path: p, headers: all, agent }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json = null;
-        try { json = JSON.parse(text); } catch {}
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-      res.on("error", reject);
+      readAnswer(res).then(resolve, reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${p}: no answer in ${timeoutMs}ms`)));
     req.on("error", reject);
     req.end(data);
+  });
+}
+
+/** The whole answer: {status, headers, text, json (null when the body is not JSON)}. */
+function readAnswer(res) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    res.on("data", (c) => chunks.push(c));
+    res.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      let json = null;
+      try { json = JSON.parse(text); } catch {}
+      resolve({ status: res.statusCode, headers: res.headers, text, json });
+    });
+    res.on("error", reject);
   });
 }
 
@@ -173,16 +180,7 @@ export function wsUpgrade(port, p, headers = {}, { timeoutMs = 10000 } = {}) {
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`upgrade ${p}: no answer in ${timeoutMs}ms`)));
     req.on("upgrade", (res, socket) => { socket.destroy(); resolve({ status: res.statusCode, text: "", json: null }); });
-    req.on("response", (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json = null;
-        try { json = JSON.parse(text); } catch {}
-        resolve({ status: res.statusCode, text, json });
-      });
-    });
+    req.on("response", (res) => readAnswer(res).then(resolve, reject));
     req.on("error", reject);
     req.end();
   });
