@@ -29,9 +29,12 @@ async function exitsWithin(exited, ms) {
 
 const models = tempDir("lldash-router-models-");
 let server, client, args, routerPort;
+// With an admin token, so that validating another models directory is not reported as a change that a save
+// without one would refuse.
+const TOKEN = "argv-check-admin-token";
 before(async () => {
-  server = await startServer({ env: clearEnv() });
-  client = await connect(server.url);
+  server = await startServer({ env: clearEnv(), config: { security: { adminToken: TOKEN } } });
+  client = await connect(server.url, { auth: { token: TOKEN } });
   routerPort = await freePort();
   const v = await ok(client.socket, "router:init:validate", {
     config: { router: { host: "127.0.0.1", port: routerPort }, models: { directory: models.dir, maxLoaded: 2 }, performance: { contextSize: 2048 } },
