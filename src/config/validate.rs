@@ -67,6 +67,7 @@ pub fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
             "metrics" => section_into(key, section, &mut config.metrics),
             "proxy" => section_into(key, section, &mut config.proxy),
             "backends" => section_into(key, section, &mut config.backends),
+            "" => Err(ConfigIssue::new("(root)", "has an empty key (\"\"), which is not a setting")),
             _ => Err(ConfigIssue::new(key.clone(), "unknown key")),
         };
         if let Err(issue) = result {
