@@ -66,6 +66,18 @@ const rules = [
   ["backends.defaultSpawn.command", { backends: { defaultSpawn: { command: [] } } }, "must name a program"],
   ["backends.maxRunning", { backends: { maxRunning: 65 } }],
   ["backends.basePort", { backends: { basePort: 80 } }],
+  ["router.host", { router: { host: "0.0.0.0" } }, "'0.0.0.0' is not a loopback address; set router.allowNonLoopback"],
+  ["server.maxConnections", { server: { maxConnections: 1 } }],
+  ["server.headerTimeoutMs", { server: { headerTimeoutMs: 10 } }],
+  ["server.sendTimeoutMs", { server: { sendTimeoutMs: 0 } }],
+  ["proxy.bodyTimeoutMs", { proxy: { bodyTimeoutMs: 5 } }],
+  ["security.corsOrigins[0]", { security: { corsOrigins: ["app.example.com/path"] } }],
+  ["security.allowedHosts[0]", { security: { allowedHosts: ["http://dash.lan:80"] } }],
+  // In a file: "must not start with '***'"; over the socket: a placeholder that stands for no stored secret.
+  ["security.apiKeys[0]", { security: { apiKeys: ["***abc"] } }],
+  ["security.adminToken", { security: { adminToken: "***0123456789ab" } }],
+  ["backends.defaultSpawn.command", { backends: { defaultSpawn: { command: ["llama-server", "--api-key", "k"] } } }, "must not contain --api-key"],
+  ["(root)", { "": 1 }, "has an empty key"],
 ];
 
 for (const [keyPath, config, message] of rules) {
@@ -91,6 +103,8 @@ const valid = [
     logging: { level: "error" }, startup: { retryAttempts: 100 }, metrics: { intervalMs: 60000, retentionDays: 365 } },
   { server: { host: "0.0.0.0" }, security: { adminToken: "t0ken-long-enough", apiKeys: ["k"], corsOrigins: ["http://x"] } },
   { server: { host: "::1" } },
+  { router: { host: "192.168.1.5", allowNonLoopback: true }, security: { corsOrigins: ["*", "https://app.example.com:8443"], allowedHosts: ["dash.lan", "*.example.com"] } },
+  { server: { maxConnections: 16, headerTimeoutMs: 1000, sendTimeoutMs: 1000 }, proxy: { bodyTimeoutMs: 1000 } },
   { version: "1.0", backends: { basePort: 51000, maxRunning: 2, idleTimeoutSec: 0, defaultSpawn: { command: ["llama-server", "-c", "2048"] },
     models: [{ name: "a.gguf", path: "/m/a.gguf", group: "small", aliases: ["alpha"], ttl: 60, state: "auto", spawn: { command: ["/opt/llama-server"], proxyEndpoints: ["/v1/"] } }] } },
   { models: { idleTimeoutSec: 0 }, proxy: { maxBodyBytes: 1024, queueSize: 0, queueTimeoutMs: 100 } },
