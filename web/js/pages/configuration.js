@@ -23,12 +23,12 @@ import {
   buildForm, fillForm, readControl, showErrors, showProtection, fieldFor, fieldId, getAt, setAt, describeJsonError, friendly,
 } from "../components/config-form.js";
 import { PresetsEditor } from "../components/presets-editor.js";
+import { clone, tokenChange, withPlaceholders } from "../components/config-secrets.js";
+import { argvGroups, selectKey, shellQuote } from "../components/config-text.js";
 
 export const VALIDATE_DELAY_MS = 300;
 /** A save that restarts the router waits for the /v1 requests in flight (up to 60 s) and for /health. */
 const SAVE_TIMEOUT_MS = 150000;
-/** A secret as the server shows it: "***" and 12 hex digits. */
-const PLACEHOLDER = /^\*\*\*[0-9a-f]{12}$/;
 const DEFAULT_FILE = "./llama-router.init.json";
 
 export class ConfigurationPage extends Component {
@@ -586,138 +586,11 @@ export class ConfigurationPage extends Component {
   }
 }
 
-function clone(value) {
-  return JSON.parse(JSON.stringify(value));
-}
-
 function toJson(config) {
   return `${JSON.stringify(config, null, 2)}\n`;
-}
-
-/**
- * How a save changes security.adminToken: {changed, typed}. `typed` is the new token when one was typed
- * (a string that is not a placeholder), "" when it is removed, undefined when it stays.
- */
-function tokenChange(loaded, submitted) {
-  const token = (config) => (config?.security && typeof config.security === "object" ? config.security.adminToken ?? null : null);
-  const before = token(loaded);
-  const after = token(submitted);
-  if (after === before) return { changed: false };
-  if (typeof after === "string" && after !== "" && !PLACEHOLDER.test(after)) return { changed: true, typed: after };
-  if (after === null || after === "") return { changed: before !== null, typed: before !== null ? "" : undefined };
-  return { changed: false };
-}
-
-/** `submitted` with the secrets as the save's reply shows them (placeholders), so no typed secret is shown back. */
-function withPlaceholders(submitted, saved) {
-  const out = clone(submitted);
-  const from = saved?.security;
-  const security = out.security;
-  if (!from || !security || typeof security !== "object") return out;
-  if ("adminToken" in security) security.adminToken = from.adminToken ?? null;
-  if (Array.isArray(security.apiKeys) && Array.isArray(from.apiKeys)) security.apiKeys = from.apiKeys.slice();
-  return out;
 }
 
 /** A refused save's message without the key path it starts with. */
 function problemText(err) {
   return err.message.replace(`${err.field}: `, "").replace(/^invalid configuration: /, "");
-}
-
-/** ["prog", "-c", "2048", "--verbose"] -> ["prog", "-c 2048", "--verbose"]: each flag with its value. */
-function argvGroups(words) {
-  const out = [];
-  for (const word of words) {
-    const last = out.length - 1;
-    const isFlag = /^-/.test(word) && !/^-\d/.test(word);
-    if (!isFlag && last > 0 && /^-/.test(out[last]) && !out[last].includes(" ")) out[last] += ` ${word}`;
-    else out.push(word);
-  }
-  return out;
-}
-
-/** POSIX-shell quoting, only where needed. */
-export function shellQuote(arg) {
-  const text = String(arg);
-  if (/^[A-Za-z0-9_\-.,:/=+@%]+$/.test(text)) return text;
-  return `'${text.replace(/'/g, "'\\''")}'`;
-}
-
-/** Selects the key of `path` ("performance.contextSize", "backends.models[2].spawn.command") in the JSON text. */
-function selectKey(textarea, path) {
-  const text = textarea.value;
-  const found = locateKey(text, path);
-  textarea.focus();
-  if (found) {
-    textarea.setSelectionRange(found[0], found[1]);
-    // Scroll the selection into view: the line's offset within the textarea.
-    const line = text.slice(0, found[0]).split("\n").length - 1;
-    const lineHeight = parseFloat(getComputedStyle(textarea).lineHeight) || 20;
-    textarea.scrollTop = Math.max(0, line * lineHeight - textarea.clientHeight / 2);
-  }
-}
-
-/**
- * [start, end] in JSON `text` of the key named by `path` (an array index: that element), or of the
- * deepest part of it that exists; null when not even the first part does (or the text is not JSON).
- */
-export function locateKey(text, path) {
-  const parts = [...String(path).matchAll(/\[(\d+)\]|([^.[\]]+)/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[2]));
-  let i = 0;
-  let found = null;
-  const ws = () => {
-    while (i < text.length && /\s/.test(text[i])) i += 1;
-  };
-  const string = () => {
-    const start = i;
-    i += 1;
-    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
-    i += 1;
-    return [start, i];
-  };
-  // Reads the value at i; while `depth` follows `path`, the member or element it names is searched.
-  const value = (depth) => {
-    ws();
-    const open = text[i];
-    if (open === '"') return void string();
-    if (open !== "{" && open !== "[") {
-      while (i < text.length && !/[\s,\]}]/.test(text[i])) i += 1;
-      return undefined;
-    }
-    const object = open === "{";
-    const want = parts[depth];
-    i += 1;
-    for (let n = 0; i < text.length; n += 1) {
-      ws();
-      if (text[i] === "}" || text[i] === "]") {
-        i += 1;
-        return undefined;
-      }
-      const at = i;
-      let match = false;
-      if (object) {
-        const key = string();
-        match = typeof want === "string" && JSON.parse(text.slice(key[0], key[1])) === want;
-        if (match) found = key;
-        ws();
-        i += 1; // the colon
-      } else {
-        match = want === n;
-      }
-      ws();
-      const start = i;
-      value(match ? depth + 1 : Infinity);
-      if (match && !object && (!found || found[0] < start)) found = [start, i]; // nothing deeper: the element
-      ws();
-      if (text[i] === ",") i += 1;
-      if (i === at) return undefined; // not JSON: stop rather than loop
-    }
-    return undefined;
-  };
-  try {
-    value(0);
-  } catch {
-    // a key that is not valid JSON text: keep what was found so far
-  }
-  return found;
 }
