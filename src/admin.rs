@@ -1,6 +1,7 @@
 //! llama-router style operator endpoints, guarded by the admin token (Bearer or `X-Admin-Token`):
 //! `POST /admin/reload` stops every own backend (each after its requests in flight), `POST /admin/rescan`
-//! rescans the models directory (both change state, so neither answers a GET a page could trigger), and `GET /<model>/health|props|slots` passes through to a running backend.
+//! rescans the models directory (both change state, so neither answers a GET a page could trigger), and
+//! `GET /<model>/health|props|slots` passes through to a running backend.
 
 use crate::app::AppState;
 use crate::error::ApiError;

@@ -37,8 +37,8 @@ pub async fn update_models(
         let all = issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         ApiError::bad("config", format!("{} would not load, so it was not written: {all}", path.display()))
     })?;
-    let (target, secret) = (path.clone(), has_secrets(&next));
-    let saved = blocking(move || config::write_with_backup(&target, &raw, secret)).await?;
+    let target = path.clone();
+    let saved = blocking(move || config::write_with_backup(&target, &raw)).await?;
     state.shared_config.replace(LoadedConfig { config: next, source: ConfigSource::File(saved.path.clone()) });
     tracing::info!(path = %saved.path.display(), "backends.models saved");
     Ok(Some(saved.path))
@@ -51,16 +51,9 @@ async fn blocking<T: Send + 'static>(job: impl FnOnce() -> std::io::Result<T> + 
         .map_err(|e| ApiError::Internal(format!("cannot write the init file: {e}")))
 }
 
-pub fn has_secrets(config: &Config) -> bool {
-    config.security.admin_token.is_some() || !config.security.api_keys.is_empty()
-}
-
 /// Blocking: replaces `backends.models` in the JSON file at `path` (created when missing) and writes it.
 pub fn write_models(path: &Path, models: &[BackendModel]) -> std::io::Result<config::Saved> {
-    let raw = with_models(path, models)?;
-    let secret = raw["security"]["adminToken"].is_string()
-        || raw["security"]["apiKeys"].as_array().is_some_and(|k| !k.is_empty());
-    config::write_with_backup(path, &raw, secret)
+    config::write_with_backup(path, &with_models(path, models)?)
 }
 
 /// Blocking: the init file's JSON at `path` (empty when missing) with `backends.models` replaced.

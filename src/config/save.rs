@@ -25,13 +25,20 @@ pub struct Saved {
     pub backup: Option<PathBuf>,
 }
 
-/// `secret`: the text holds secrets, so a file created by this write is readable by its owner only.
-pub fn write_with_backup(path: &Path, config: &Value, secret: bool) -> std::io::Result<Saved> {
+/// An init file; one created by this write that holds secrets is readable by its owner only.
+pub fn write_with_backup(path: &Path, config: &Value) -> std::io::Result<Saved> {
     let text = serde_json::to_string_pretty(config).map_err(std::io::Error::other)? + "\n";
-    write_text_with_backup(path, &text, secret)
+    write_text_with_backup(path, &text, holds_secrets(config))
 }
 
-/// Keeps the current file as `<name>.bak`, then replaces it atomically and durably with `text`.
+/// Whether an init file's JSON names an admin token or an API key.
+fn holds_secrets(config: &Value) -> bool {
+    let security = &config["security"];
+    security["adminToken"].is_string() || security["apiKeys"].as_array().is_some_and(|keys| !keys.is_empty())
+}
+
+/// Keeps the current file as `<name>.bak`, then replaces it atomically and durably with `text`;
+/// `secret`: a file created by this write is readable by its owner only.
 pub fn write_text_with_backup(path: &Path, text: &str, secret: bool) -> std::io::Result<Saved> {
     let target = resolve_links(path)?;
     let existing = std::fs::metadata(&target).ok().filter(|m| m.is_file());
@@ -117,7 +124,7 @@ mod tests {
         let path = dir.path().join("llama-router.init.json");
         std::fs::write(&path, "{\"version\": \"old\"}").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let saved = write_with_backup(&path, &json!({"version": "new"}), true).unwrap();
+        let saved = write_with_backup(&path, &json!({"version": "new", "security": {"apiKeys": ["k"]}})).unwrap();
         assert_eq!(std::fs::read_to_string(saved.backup.unwrap()).unwrap(), "{\"version\": \"old\"}");
         assert!(std::fs::read_to_string(&path).unwrap().contains("\"new\""));
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
@@ -129,13 +136,13 @@ mod tests {
     fn a_new_file_with_secrets_is_private_and_a_symlink_is_written_through() {
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("new.json");
-        write_with_backup(&secret, &json!({"security": {"adminToken": "s3cret-token"}}), true).unwrap();
+        write_with_backup(&secret, &json!({"security": {"adminToken": "s3cret-token"}})).unwrap();
         assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
         let real = dir.path().join("real.json");
         std::fs::write(&real, "{}").unwrap();
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink("real.json", &link).unwrap();
-        write_with_backup(&link, &json!({"version": "via link"}), false).unwrap();
+        write_with_backup(&link, &json!({"version": "via link"})).unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
         assert!(std::fs::read_to_string(&real).unwrap().contains("via link"));
     }

@@ -28,8 +28,8 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
         ConfigSource::Defaults => PathBuf::from(DEFAULT_CONFIG_FILE),
     };
     let after = checked(state, &before, &mut submitted, &path)?;
-    let (target, secret) = (path.clone(), crate::backends::persist::has_secrets(&after));
-    let saved = tokio::task::spawn_blocking(move || config::write_with_backup(&target, &submitted, secret))
+    let target = path.clone();
+    let saved = tokio::task::spawn_blocking(move || config::write_with_backup(&target, &submitted))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;

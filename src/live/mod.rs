@@ -128,10 +128,6 @@ async fn prepare(
 #[derive(Clone)]
 struct PendingSnapshot(Value);
 
-/// Events after whose reply the admin token may differ from the one a socket was admitted under
-/// (they write the init file, which is then read again).
-const CONFIG_WRITERS: [&str; 5] = ["router:init:save", "models:update", "models:import", "models:scan", "models:list"];
-
 async fn on_connect(socket: SocketRef) {
     send_pending_snapshot(&socket);
 }
@@ -170,7 +166,8 @@ async fn on_event(
     if let Err(err) = sent {
         tracing::debug!(event, error = %err, "reply not delivered");
     }
-    if CONFIG_WRITERS.contains(&event.as_str()) {
+    // After the reply, so that a client that changed the token hears the outcome before it is let go.
+    if !session::admitted_under_current_token(&state, &socket) {
         session::drop_stale_sessions(&state);
     }
 }

@@ -92,6 +92,15 @@ pub fn start_request(socket: &SocketRef) -> Result<OwnedSemaphorePermit, ApiErro
     })
 }
 
+/// Whether the admin token in force is still the one `socket` was admitted under.
+pub fn admitted_under_current_token(state: &AppState, socket: &SocketRef) -> bool {
+    admitted_under(socket, &state.config().security.admin_token)
+}
+
+fn admitted_under(socket: &SocketRef, token: &Option<String>) -> bool {
+    socket.extensions.get::<Admitted>().is_some_and(|Admitted(admitted)| admitted == *token)
+}
+
 /// Disconnects every socket admitted under another admin token than the one in force now (changed,
 /// added or removed): a credential that was revoked no longer holds a session open.
 pub fn drop_stale_sessions(state: &AppState) {
@@ -99,7 +108,7 @@ pub fn drop_stale_sessions(state: &AppState) {
     let current = state.config().security.admin_token.clone();
     let mut dropped = 0;
     for socket in namespace.sockets() {
-        let stale = socket.extensions.get::<Admitted>().is_none_or(|Admitted(token)| token != current);
+        let stale = !admitted_under(&socket, &current);
         if stale && socket.disconnect().is_ok() {
             dropped += 1;
         }

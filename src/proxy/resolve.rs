@@ -1,11 +1,10 @@
 //! Which upstream serves a `model`: one of our own backends (`backends.models`, by name or alias; started
 //! and waited for here), else a model the router reported (by id or alias) or the stored catalog.
-//! Names are only ever compared with known ids, never used as paths.
+//! Names are only ever compared with known ids, never used as paths; their length was capped when the
+//! request was read (`incoming::MAX_MODEL_NAME`).
 
 use crate::app::AppState;
 use crate::error::ApiError;
-
-const MAX_NAME: usize = 256;
 
 pub struct Route {
     /// The model's id (the request may have used an alias).
@@ -17,7 +16,7 @@ pub struct Route {
 }
 
 pub async fn route(state: &AppState, name: &str, path: &str) -> Result<Route, ApiError> {
-    if name.is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().any(char::is_control) {
         return Err(ApiError::bad("model", "must be a model id or alias (see GET /v1/models)"));
     }
     let config = state.config();
