@@ -6,8 +6,10 @@ use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+// tokio's clock (the std clock outside tests) so that the tests can pause it.
+use tokio::time::Instant;
 
 /// How many recent queue waits the averages are taken over.
 const RECENT_WAITS: usize = 200;
@@ -229,9 +231,9 @@ impl Gates {
     }
 
     /// When the model last started or finished a request through us; `None` if it never had one.
-    pub fn last_active(&self, model: &str) -> Option<Instant> {
+    pub fn last_active(&self, model: &str) -> Option<std::time::Instant> {
         let map = self.map.lock().ok()?;
-        map.get(model).and_then(|g| g.last_active.lock().ok().map(|at| *at))
+        map.get(model).and_then(|g| g.last_active.lock().ok().map(|at| at.into_std()))
     }
 
     /// Requests running now, over all models.
@@ -248,53 +250,5 @@ impl Gates {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limits(slots: usize, queue_size: usize, timeout_ms: u64) -> Limits {
-        Limits { slots, queue_size, queue_timeout: Duration::from_millis(timeout_ms) }
-    }
-
-    #[tokio::test]
-    async fn a_full_queue_refuses_at_once_and_a_slow_slot_times_out() {
-        let gates = Gates::default();
-        let l = limits(1, 1, 100);
-        let first = gates.admit("m", &l).await.unwrap();
-        let waiting = tokio::spawn({
-            let gates = gates.clone();
-            async move { gates.admit("m", &limits(1, 1, 100)).await.map(|_| ()) }
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(matches!(gates.admit("m", &l).await, Err(ApiError::QueueFull { .. })));
-        assert!(matches!(waiting.await.unwrap(), Err(ApiError::QueueTimeout { .. })));
-        drop(first);
-        assert_eq!(gates.stats()[0].active, 0);
-        assert_eq!(gates.stats()[0].queued, 0);
-    }
-
-    #[test]
-    fn requests_waiting_for_a_start_are_capped_until_one_leaves() {
-        let gates = Gates::default();
-        let first = gates.wait_for_start("m", 2).unwrap();
-        let _second = gates.wait_for_start("m", 2).unwrap();
-        assert!(matches!(gates.wait_for_start("m", 2), Err(ApiError::QueueFull { queued: 2, .. })));
-        assert!(gates.wait_for_start("other", 2).is_ok(), "per model");
-        drop(first);
-        assert!(gates.wait_for_start("m", 2).is_ok());
-    }
-
-    #[tokio::test]
-    async fn a_waiting_request_gets_the_slot_when_it_frees() {
-        let gates = Gates::default();
-        let first = gates.admit("m", &limits(1, 4, 2_000)).await.unwrap();
-        let next = tokio::spawn({
-            let gates = gates.clone();
-            async move { gates.admit("m", &limits(1, 4, 2_000)).await.map(|a| a.waited) }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(gates.stats()[0].queued, 1);
-        drop(first);
-        let waited = next.await.unwrap().unwrap();
-        assert!(waited >= Duration::from_millis(40));
-    }
-}
+#[path = "gate_tests.rs"]
+mod tests;
