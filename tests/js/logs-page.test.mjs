@@ -6,6 +6,8 @@
 // phone, light theme) land in tests/js/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, sleep, until } from "./lib/socket.mjs";
 import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow, withBrowserPage } from "./lib/browser.mjs";
@@ -43,6 +45,19 @@ async function openLogs(page, query = "") {
 async function logLine(key = "retentionDays") {
   const values = { retentionDays: 7, logsMaxRows: 100000, metricsIntervalMs: 2000 };
   await ok(client.socket, "settings:update", { settings: { [key]: values[key] } });
+}
+
+/**
+ * One line at warn level: a new unreadable GGUF in the models directory (./models in the server's cwd),
+ * listed by models:list. Returns the file's id, the line's model.
+ */
+let badFiles = 0;
+async function warnLine() {
+  const id = `not-a-gguf-${++badFiles}`;
+  mkdirSync(path.join(server.work, "models"), { recursive: true });
+  writeFileSync(path.join(server.work, "models", `${id}.gguf`), "this is not a GGUF file");
+  await ok(client.socket, "models:list", {});
+  return id;
 }
 
 /** The rows shown: id, level, source, model and message. */
@@ -128,14 +143,17 @@ test("the level, source, model and search filters narrow the view, live lines in
     const errors = list.length;
     // A filter change is announced once with the number of lines shown.
     await waitForText(page, "logs-announce", `Showing ${errors} line${errors === 1 ? "" : "s"}`);
-    await logLine("retentionDays"); // info: not shown under level=error
-    await sleep(600);
-    list = await rows(page);
-    assert.equal(list.length, errors, "a live info line is not shown under level=error");
     assert.ok(list.every((r) => r.level === "error"));
 
     await page.selectOption(byTestId("logs-filter-level"), "warn");
     list = await waitForRows(page, (l) => l.some((r) => r.level === "warn") && l.every((r) => ["warn", "error"].includes(r.level)), "showed warnings and errors");
+    // A live info line, then a live warning (the marker): once the warning shows, the info line was passed over.
+    const shown = list.length;
+    await logLine("retentionDays");
+    const marker = await warnLine();
+    list = await waitForRows(page, (l) => l.some((r) => r.model === marker && r.level === "warn"), "showed the live warning");
+    assert.equal(list.length, shown + 1, `only the warning was added under level=warn: ${JSON.stringify(list.slice(0, 3))}`);
+    assert.ok(list.every((r) => ["warn", "error"].includes(r.level)), "a live info line is not shown under level=warn");
 
     // A deep link restores every filter.
     await openLogs(page, "?level=info&source=live&model=smol");
