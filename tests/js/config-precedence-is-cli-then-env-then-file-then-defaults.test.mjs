@@ -3,7 +3,7 @@
 // when --config is not given; bad env values are startup errors naming the variable.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { writeFileSync, readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer, runToExit } from "./lib/server.mjs";
@@ -175,4 +175,99 @@ test("an env value out of range is reported at its config key", async () => {
   const res = await runWithConfig(undefined, { env: { LLAMA_MODELS_MAX: "0" } });
   assert.equal(res.code, 2, res.output);
   assert.ok(hasProblem(res.output, "models.maxLoaded") || res.output.includes("LLAMA_MODELS_MAX"), res.output);
+});
+
+// The LLAMA_DASHBOARD_* variables of the README's flag table: each beats the init file (or the default) and
+// loses to its flag. `flags: false` starts the binary without the harness's own --host/--port/--data-dir.
+const noDashboardEnv = { LLAMA_DASHBOARD_CONFIG: undefined, LLAMA_DASHBOARD_HOST: undefined, LLAMA_DASHBOARD_PORT: undefined, LLAMA_DASHBOARD_DATA_DIR: undefined };
+
+/** A temp dir removed after the test. */
+function dirFor(t) {
+  const d = tempDir();
+  t.after(d.cleanup);
+  return d.dir;
+}
+
+async function startBare(t, { file, env, args }) {
+  const dir = dirFor(t);
+  const cfg = path.join(dir, "file.init.json");
+  writeFileSync(cfg, JSON.stringify(file));
+  const server = await startServer({ flags: false, args: [...args, "--config", cfg], env: { ...clearEnv(), ...noDashboardEnv, ...env } });
+  t.after(() => server.stop());
+  return server;
+}
+
+test("LLAMA_DASHBOARD_HOST beats server.host of the file; --host beats it", async (t) => {
+  const rest = ["--port", "0", "--data-dir", dirFor(t)];
+  const byEnv = await startBare(t, { file: { server: { host: "127.0.0.4" } }, env: { LLAMA_DASHBOARD_HOST: "127.0.0.2" }, args: rest });
+  assert.equal(new URL(byEnv.url).hostname, "127.0.0.2", byEnv.output());
+  const client = await connect(byEnv.url); // it listens there (any 127/8 address is loopback)
+  t.after(() => client.close());
+  assert.equal((await ok(client.socket, "router:init:load", {})).config.server.host, "127.0.0.2");
+  const byFlag = await startBare(t, { file: { server: { host: "127.0.0.4" } }, env: { LLAMA_DASHBOARD_HOST: "127.0.0.2" }, args: ["--host", "127.0.0.3", ...rest] });
+  assert.equal(new URL(byFlag.url).hostname, "127.0.0.3", byFlag.output());
+});
+
+test("LLAMA_DASHBOARD_PORT beats server.port of the file; --port beats it", async (t) => {
+  const [filePort, envPort] = [await freePort(), await freePort()];
+  const rest = ["--host", "127.0.0.1", "--data-dir", dirFor(t)];
+  const byEnv = await startBare(t, { file: { server: { port: filePort } }, env: { LLAMA_DASHBOARD_PORT: String(envPort) }, args: rest });
+  assert.equal(byEnv.port, envPort, byEnv.output());
+  assert.equal((await fetch(`http://127.0.0.1:${envPort}/health`)).status, 200);
+  const byFlag = await startBare(t, { file: { server: { port: filePort } }, env: { LLAMA_DASHBOARD_PORT: String(envPort) }, args: ["--port", "0", ...rest] });
+  assert.ok(![filePort, envPort].includes(byFlag.port), `--port 0 picks a free port, got ${byFlag.port}`);
+});
+
+test("LLAMA_DASHBOARD_DATA_DIR places the database instead of ./data; --data-dir beats it", async (t) => {
+  const [envDir, flagDir] = [dirFor(t), dirFor(t)];
+  const db = (dir) => existsSync(path.join(dir, "llama-dashboard.db"));
+  const rest = ["--host", "127.0.0.1", "--port", "0"];
+  const byEnv = await startBare(t, { file: {}, env: { LLAMA_DASHBOARD_DATA_DIR: envDir }, args: rest });
+  assert.ok(db(envDir), `no database in LLAMA_DASHBOARD_DATA_DIR:\n${byEnv.output()}`);
+  assert.equal(db(path.join(byEnv.work, "data")), false, "nothing in ./data");
+  await byEnv.stop();
+  rmSync(envDir, { recursive: true, force: true });
+  const byFlag = await startBare(t, { file: {}, env: { LLAMA_DASHBOARD_DATA_DIR: envDir }, args: ["--data-dir", flagDir, ...rest] });
+  assert.ok(db(flagDir), `no database in --data-dir:\n${byFlag.output()}`);
+  assert.equal(existsSync(envDir), false, "the variable's directory is not used when --data-dir is given");
+});
+
+test("LLAMA_DASHBOARD_CONFIG beats ./llama-router.init.json; --config beats it; a missing file is an error", async () => {
+  const d = tempDir();
+  try {
+    const file = (name, maxLoaded) => { const p = path.join(d.dir, name); writeFileSync(p, JSON.stringify({ models: { maxLoaded } })); return p; };
+    file("llama-router.init.json", 5);
+    const [envFile, flagFile] = [file("env.json", 6), file("flag.json", 7)];
+    const check = (env, args = []) => runToExit(["--check", ...args], { cwd: d.dir, env: { ...clearEnv(), ...noDashboardEnv, ...env } });
+    const cwd = await check({});
+    assert.ok(hasArg(cwd.output, "--models-max", "5"), cwd.output);
+    const byEnv = await check({ LLAMA_DASHBOARD_CONFIG: envFile });
+    assert.equal(byEnv.code, 0, byEnv.output);
+    assert.ok(byEnv.output.includes(envFile) && hasArg(byEnv.output, "--models-max", "6"), byEnv.output);
+    const byFlag = await check({ LLAMA_DASHBOARD_CONFIG: envFile }, ["--config", flagFile]);
+    assert.ok(byFlag.output.includes(flagFile) && hasArg(byFlag.output, "--models-max", "7"), byFlag.output);
+    const missing = await check({ LLAMA_DASHBOARD_CONFIG: path.join(d.dir, "nope.json") });
+    assert.equal(missing.code, 2, missing.output);
+    assert.ok(missing.output.includes("nope.json"), missing.output);
+  } finally {
+    d.cleanup();
+  }
+});
+
+test("LLAMA_DASHBOARD_CONFIG is the file a running server reads and saves", async (t) => {
+  const d = tempDir();
+  t.after(d.cleanup);
+  const file = path.join(d.dir, "from-env.json");
+  writeFileSync(file, JSON.stringify({ models: { maxLoaded: 6 }, startup: { autoStart: false } }));
+  const server = await startServer({ env: { ...clearEnv(), ...noDashboardEnv, LLAMA_DASHBOARD_CONFIG: file } });
+  t.after(() => server.stop());
+  const client = await connect(server.url);
+  t.after(() => client.close());
+  const load = await ok(client.socket, "router:init:load", {});
+  assert.equal(load.source, "file");
+  assert.equal(path.resolve(server.work, load.configPath), file);
+  assert.equal(load.config.models.maxLoaded, 6);
+  const saved = await ok(client.socket, "router:init:save", { config: { ...load.fileConfig, models: { ...load.fileConfig.models, maxLoaded: 8 } } });
+  assert.equal(path.resolve(server.work, saved.saved), file, JSON.stringify(saved));
+  assert.equal(JSON.parse(readFileSync(file, "utf8")).models.maxLoaded, 8, "saved over the file the variable names");
 });

@@ -17,11 +17,12 @@ export const binary = process.env.LLAMA_DASHBOARD_BIN || path.join(repoRoot, "ta
  * @param {object} [opts.env] extra environment
  * @param {string} [opts.dataDir] reuse a data dir (restart tests)
  * @param {string} [opts.host] address to listen on (default 127.0.0.1)
+ * @param {boolean} [opts.flags] false: no --host/--port/--data-dir of our own (tests of their env variables)
  */
 export async function startServer(opts = {}) {
   const work = mkdtempSync(path.join(tmpdir(), "lldash-"));
   const dataDir = opts.dataDir || path.join(work, "data");
-  const args = ["--host", opts.host || "127.0.0.1", "--port", "0", "--data-dir", dataDir];
+  const args = opts.flags === false ? [] : ["--host", opts.host || "127.0.0.1", "--port", "0", "--data-dir", dataDir];
   if (opts.config) {
     const cfgPath = path.join(work, "llama-router.init.json");
     writeFileSync(cfgPath, JSON.stringify(opts.config, null, 2));
