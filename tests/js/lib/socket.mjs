@@ -40,8 +40,8 @@ export function connect(url, { auth, transports = ["websocket"], timeoutMs = 500
 }
 
 /** Like connect() but resolves with the connect_error (or rejects if the connection is accepted). */
-export function connectExpectingError(url, { auth, timeoutMs = 5000 } = {}) {
-  const socket = io(url, { path: SOCKET_PATH, transports: ["websocket"], auth, forceNew: true, reconnection: false, timeout: timeoutMs });
+export function connectExpectingError(url, { auth, transports = ["websocket"], timeoutMs = 5000 } = {}) {
+  const socket = io(url, { path: SOCKET_PATH, transports, auth, forceNew: true, reconnection: false, timeout: timeoutMs });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { socket.close(); reject(new Error("neither connect nor connect_error")); }, timeoutMs);
     socket.once("connect", () => { clearTimeout(timer); socket.close(); reject(new Error("connection was accepted")); });
