@@ -39,9 +39,18 @@ pub const EVENTS: [&str; 26] = [
     "presets:save",
 ];
 
+/// With `models.autoDiscovery` each list rescans `models.directory` (and the Hugging Face cache), so files
+/// added, changed or removed show up at once; without it the list is the catalog read at start or at the
+/// last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
+async fn models_list(state: &AppState) -> Result<Value, ApiError> {
+    let models =
+        if state.config().models.auto_discovery { state.refresh_models().await? } else { state.model_list().await? };
+    Ok(json!({"models": models}))
+}
+
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
     match event {
-        "models:list" => Ok(json!({"models": state.refresh_models().await?})),
+        "models:list" => models_list(state).await,
         "models:get" => models_get(state, p).await,
         "models:scan" => models_scan(state).await,
         "models:load" => models_action(state, p, Action::Load).await,
