@@ -1,12 +1,16 @@
 // The Monitoring page in a real browser, against the real server with the fake llama-server as its router
 // (metrics sampled every 250 ms): the system charts draw the stored samples, the per-model section lists each
 // model with the requests that were sent, the range picker and the model filter live in the URL (deep links
-// work) and re-query, an unknown model shows the empty state, and the page refreshes itself in place.
+// work) and re-query, an unknown model shows the empty state, and the page refreshes itself in place; the GPU
+// charts are shown exactly when the samples report GPUs (a stand-in nvidia-smi on PATH reports one).
 // SampleHistory, which thins a long range out to one sample per window, is checked on its own against an
 // in-memory `metrics:history`. Normal operation logs no console error. Screenshots land in tests/js/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { startWithFake, chat, post, waitRows } from "./lib/fake-router.mjs";
+import { ok, tempDir, until } from "./lib/socket.mjs";
 import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP } from "./lib/browser.mjs";
 import { SampleHistory, LIMIT, SLICES } from "../../web/js/components/sample-history.js";
 
@@ -34,11 +38,22 @@ after(async () => {
 /** Opens a page, runs `body`, closes it, then fails on anything the page complained about. */
 async function withPage(body, { viewport = LAPTOP } = {}) {
   const { context, page, problems } = await openPage(browser, { viewport });
+  // What the page asked ({event, data}), and the server's reply once it came back ({reply}).
   const sent = [];
-  page.on("websocket", (ws) => ws.on("framesent", (frame) => {
-    const m = typeof frame.payload === "string" && frame.payload.match(/^42\d*\["([^"]+)",(.*)\]$/s);
-    if (m) sent.push({ event: m[1], data: JSON.parse(m[2]) });
-  }));
+  const asked = new Map();
+  page.on("websocket", (ws) => {
+    ws.on("framesent", (frame) => {
+      const m = typeof frame.payload === "string" && frame.payload.match(/^42(\d*)\["([^"]+)",(.*)\]$/s);
+      if (!m) return;
+      const entry = { event: m[2], data: JSON.parse(m[3]) };
+      sent.push(entry);
+      if (m[1]) asked.set(m[1], entry);
+    });
+    ws.on("framereceived", (frame) => {
+      const m = typeof frame.payload === "string" && frame.payload.match(/^43(\d+)\[(.*)\]$/s);
+      if (m && asked.has(m[1])) asked.get(m[1]).reply = JSON.parse(m[2]);
+    });
+  });
   try {
     await body(page, sent);
   } finally {
@@ -48,8 +63,8 @@ async function withPage(body, { viewport = LAPTOP } = {}) {
 }
 
 /** Opens `path` and waits until the page finished `loads` loads. */
-async function open(page, path, loads = 1) {
-  await page.goto(`${ctx.server.url}${path}`);
+async function open(page, path, loads = 1, base = ctx.server.url) {
+  await page.goto(`${base}${path}`);
   await waitForText(page, "connection", "Connected");
   await waitLoads(page, loads);
 }
@@ -96,8 +111,15 @@ test("the page draws the stored system samples and each model's requests", async
     assert.ok(Number(await attr(page, "mon-system-summary", "data-count")) > 0);
     assert.match(await text(page, "mon-system-summary"), /^\d+ samples, \d\d:\d\d:\d\d to \d\d:\d\d:\d\d$/);
     assert.equal(await page.isVisible(byTestId("mon-system-empty")), false);
-    // The fake router reports no GPU: no GPU charts.
-    assert.equal(await page.isVisible(byTestId("card-gpuUtil")), false);
+    // GPU charts exactly when the samples the server sent report GPUs (none on a machine without a GPU tool).
+    const samples = history.reply?.data?.samples;
+    assert.ok(Array.isArray(samples) && samples.length > 0, `the page got samples: ${JSON.stringify(history.reply)}`);
+    const gpuNames = [...new Set(samples.flatMap((s) => s.gpus.map((g) => `GPU ${g.index} ${g.name}`)))].sort();
+    for (const card of ["card-gpuUtil", "card-gpuMem"]) {
+      assert.equal(await page.locator(byTestId(card)).count(), 1, `${card} is part of the page`);
+      assert.equal(await page.isVisible(byTestId(card)), gpuNames.length > 0, `${card} shown iff the samples report GPUs: ${JSON.stringify(gpuNames)}`);
+    }
+    if (gpuNames.length) assert.equal(await attr(page, "chart-gpuUtil", "data-series"), gpuNames.join("\n"));
 
     // Per model: what was sent, from requests:history.
     assert.deepEqual(await tableModels(page), ["fake-a", "fake-b"]);
@@ -212,6 +234,25 @@ test("every 30 s the page re-queries and updates its charts in place", { timeout
     const kept = await page.$$eval(".monitoring canvas", (cs) => cs.filter((c) => c.dataset.original === "yes").length);
     const all = await page.$$eval(".monitoring canvas", (cs) => cs.length);
     assert.equal(kept, all, "the charts were updated, not rebuilt");
+  });
+});
+
+test("with a GPU tool reporting a GPU, the page draws its utilization and memory", async (t) => {
+  // A stand-in nvidia-smi first on PATH: the server reads GPUs from it like from the real one.
+  const tools = tempDir("lldash-gpu-tool-");
+  writeFileSync(path.join(tools.dir, "nvidia-smi"), "#!/bin/sh\necho '0, Test GPU 9000, 37, 81559, 1024, 41'\n", { mode: 0o755 });
+  const gpu = await startWithFake({ config: { metrics: { intervalMs: 250 } }, env: { PATH: `${tools.dir}:${process.env.PATH}` } });
+  t.after(async () => { await gpu.stop(); tools.cleanup(); });
+  await until(async () => (await ok(gpu.socket, "metrics:get", {})).metrics?.gpus?.length, { what: "a sample with the GPU" });
+  await withPage(async (page) => {
+    await open(page, "/monitoring", 1, gpu.server.url);
+    for (const card of ["card-gpuUtil", "card-gpuMem"]) assert.equal(await page.isVisible(byTestId(card)), true, card);
+    for (const id of ["chart-gpuUtil", "chart-gpuMem"]) {
+      assert.equal(await attr(page, id, "data-series"), "GPU 0 Test GPU 9000");
+      assert.ok(Number(await attr(page, id, "data-points")) > 0, `${id} drew points`);
+    }
+    assert.match(await attr(page, "chart-gpuUtil", "aria-label"), /GPU 0 Test GPU 9000 latest 37(\.0+)? %/);
+    assert.match(await attr(page, "chart-gpuMem", "aria-label"), /GPU 0 Test GPU 9000 latest 1(\.0+)? GiB/);
   });
 });
 
