@@ -1,11 +1,17 @@
 // The llama-router style operator endpoints on our port, with the fake llama-server as an own backend:
 // /<model>/health|props|slots pass through to a running backend (503 with its status while stopped, never
-// starting it), POST /admin/reload stops every backend, /admin/rescan rescans; all need the admin token.
+// starting it), POST /admin/reload stops every backend, /admin/rescan rescans models.directory (a file added
+// and one removed show in its counts, models:updated, models:list and /v1/models); all need the admin token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { startServer } from "./lib/server.mjs";
-import { freePort, until, tempDir } from "./lib/socket.mjs";
+import { connect, freePort, ok, until, tempDir, waitFor } from "./lib/socket.mjs";
 import { fakeBin } from "./lib/fake-router.mjs";
+
+/** The smallest valid GGUF: magic, version 3, no tensors, no metadata. */
+const EMPTY_GGUF = Buffer.concat([Buffer.from("GGUF"), Buffer.from([3, 0, 0, 0]), Buffer.alloc(16)]);
 
 const TOKEN = "admin-token-123";
 const bearer = { authorization: `Bearer ${TOKEN}` };
@@ -13,6 +19,7 @@ let server, models;
 
 before(async () => {
   models = tempDir("lldash-admin-");
+  writeFileSync(path.join(models.dir, "old-model.gguf"), EMPTY_GGUF);
   server = await startServer({
     config: {
       models: { directory: models.dir },
@@ -81,10 +88,27 @@ test("a running backend's health, props and slots pass through; reload stops it"
   await until(async () => (await health()).status === 503, { timeoutMs: 10000, what: "the backend to stop" });
 });
 
-test("rescan answers with the catalog's counts", async () => {
+test("rescan picks up a GGUF added to and one removed from models.directory, and says so", async (t) => {
+  const client = await connect(server.url, { auth: { token: TOKEN } });
+  t.after(() => client.close());
+  const v1Ids = async () => (await (await fetch(`${server.url}/v1/models`)).json()).data.map((m) => m.id).sort();
+  assert.deepEqual(await v1Ids(), ["fake-a", "old-model"], "the file there at start and the backend");
+
+  rmSync(path.join(models.dir, "old-model.gguf"));
+  writeFileSync(path.join(models.dir, "new-model.gguf"), EMPTY_GGUF);
+  const updated = waitFor(client.socket, "models:updated", { filter: (m) => m.data.models.some((x) => x.id === "new-model") });
   const res = await fetch(`${server.url}/admin/rescan`, { method: "POST", headers: bearer });
   assert.equal(res.status, 200);
-  const body = await res.json();
-  assert.equal(body.success, true);
-  assert.equal(body.total, 1, JSON.stringify(body));
+  assert.deepEqual(await res.json(), { success: true, added: 1, removed: 1, total: 2 });
+
+  const pushed = (await updated).data.models;
+  assert.deepEqual(pushed.map((m) => m.id).sort(), ["fake-a", "new-model"], "dashboards are told at once");
+  const added = pushed.find((m) => m.id === "new-model");
+  assert.equal(added.path, path.join(models.dir, "new-model.gguf"));
+  assert.equal(added.status, "unloaded");
+  assert.deepEqual(await v1Ids(), ["fake-a", "new-model"], "/v1/models follows");
+  assert.deepEqual((await ok(client.socket, "models:list", {})).models.map((m) => m.id).sort(), ["fake-a", "new-model"]);
+
+  const again = await fetch(`${server.url}/admin/rescan`, { method: "POST", headers: bearer });
+  assert.deepEqual(await again.json(), { success: true, added: 0, removed: 0, total: 2 }, "nothing changed since");
 });
