@@ -18,6 +18,14 @@
 //   FAKE_END_EARLY: end the stream cleanly after N tokens, without the final chunk and [DONE].
 //   holdAfterDone (per request, in "fake"): ms to keep the response open after [DONE].
 //   tokenBytes (per request, in "fake"): pad each token's text to this many bytes (a fast, heavy stream).
+//   stallAfter, stallMs: after N streamed tokens, send nothing for stallMs, then go on (a backend that
+//     stops sending mid-answer).
+//
+// As an own backend (started with `--alias NAME --model PATH --port P`), argv knobs (all optional):
+//   --fake-serve-alias: NAME is one more model it serves (as a backend llama-server answers to its alias);
+//   --fake-health PATH: only GET PATH answers 200; /health answers 503 "Loading model" forever;
+//   --fake-backlog N: the listen backlog (with /fake/freeze, a full accept queue: connects time out).
+// `POST /fake/freeze {ms}` answers, then blocks the whole process for ms: nothing is accepted or read.
 //
 // What it saw: `GET /fake/requests` -> {requests:[...]} for every /v1 request and every POST
 // /models/load|unload: {id, method, path, headers, rawHeaderNames, body, at, tokensSent, ended,
@@ -31,6 +39,9 @@ const port = Number(arg("--port"));
 const mode = process.env.FAKE_MODE || "ok";
 const loadMs = Number(process.env.FAKE_LOAD_MS || 300);
 const models = new Map([["fake-a", "unloaded"], ["fake-b", "unloaded"]]);
+if (args.includes("--fake-serve-alias") && args.includes("--alias")) models.set(arg("--alias"), "unloaded");
+const healthPath = args.includes("--fake-health") ? arg("--fake-health") : "/health";
+const backlog = args.includes("--fake-backlog") ? Number(arg("--fake-backlog")) : undefined;
 
 const envInt = (name) => (process.env[name] === undefined || process.env[name] === "" ? null : Number(process.env[name]));
 const knobs = {
@@ -38,6 +49,8 @@ const knobs = {
   tokens: envInt("FAKE_TOKENS") ?? 5,
   dieAfter: envInt("FAKE_DIE_AFTER"),
   endEarly: envInt("FAKE_END_EARLY"),
+  stallAfter: null,
+  stallMs: 0,
 };
 const seen = [];
 let nextId = 1;
@@ -148,6 +161,7 @@ async function generate(req, res, endpoint) {
     if (has(k.dieAfter) && i >= k.dieAfter) return die(res, entry);
     if (has(k.endEarly) && i >= k.endEarly) { entry.ended = true; return res.end(); }
     if (i === k.tokens) break;
+    if (has(k.stallAfter) && i === k.stallAfter && !(await wait(res, k.stallMs))) return;
     if (!(await wait(res, k.tokenMs))) return;
     const choice = chat
       ? { finish_reason: null, index: 0, delta: i === 0 ? { role: "assistant", content: token(i) } : { content: token(i) } }
@@ -174,7 +188,8 @@ const authorized = (req) => !apiKey || req.headers.authorization === `Bearer ${a
 const server = http.createServer(async (req, res) => {
   if (mode === "never-ready") return send(res, 503, { error: { message: "Loading", code: 503 } });
   const path = req.url.split("?")[0];
-  if (path === "/health") return send(res, 200, { status: "ok" });
+  if (path === healthPath) return send(res, 200, { status: "ok" });
+  if (path === "/health") return send(res, 503, { error: { message: "Loading model", type: "unavailable_error", code: 503 } });
   if (!path.startsWith("/fake/") && !authorized(req)) {
     return send(res, 401, { error: { message: "Invalid API Key", type: "authentication_error", code: 401 } });
   }
@@ -200,6 +215,13 @@ const server = http.createServer(async (req, res) => {
   }
   if (req.method === "GET" && path === "/fake/requests") return send(res, 200, { requests: seen, knobs, models: Object.fromEntries(models) });
   if (req.method === "POST" && path === "/fake/reset") { seen.length = 0; return send(res, 200, { ok: true }); }
+  if (req.method === "POST" && path === "/fake/freeze") {
+    const ms = Number((await readJson(req)).ms) || 0;
+    send(res, 200, { frozenMs: ms });
+    // Blocks the event loop once the answer is out: no accept, no read, no write for ms.
+    res.on("finish", () => setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)));
+    return;
+  }
   if (req.method === "POST" && path === "/fake/knobs") {
     const changes = await readJson(req);
     for (const key of Object.keys(knobs)) if (key in changes) knobs[key] = changes[key];
@@ -207,7 +229,7 @@ const server = http.createServer(async (req, res) => {
   }
   notFound(res);
 });
-server.listen(port, arg("--host") || "127.0.0.1", () => console.log(`listening on http://127.0.0.1:${port}`));
+server.listen({ port, host: arg("--host") || "127.0.0.1", backlog }, () => console.log(`listening on http://127.0.0.1:${port}`));
 process.on("SIGTERM", () => {
   server.close(() => process.exit(0));
   server.closeAllConnections(); // open streams would otherwise hold the close until SIGKILL

@@ -8,7 +8,7 @@ import { startServer } from "./server.mjs";
 import { connect, ok, freePort, tempDir, until } from "./socket.mjs";
 import { llamaServer, realModel } from "./real.mjs";
 
-export { readSse } from "./fake-router.mjs";
+export { readSse, fakeBin } from "./fake-router.mjs";
 
 /** Pids of running processes whose argv holds `--model <file>` for a file under `dir`. */
 export function pidsUnder(dir) {
@@ -31,14 +31,17 @@ export function pidsUnder(dir) {
 /**
  * Starts llama-dashboard with `backends.models` made of `models` (each `{name, group?, ttl?, spawn?, aliases?}`;
  * `path` defaults to `<dir>/<name>.gguf`, a hard link of the real model) and a socket client.
- * `backends` adds or overrides backends settings; `config` adds top-level sections.
+ * `backends` adds or overrides backends settings; `config` adds top-level sections; `env` goes to the server
+ * (and so to the backends it spawns); `auth` is the socket client's (with `security.adminToken`).
+ * `link: false` creates no model files (for the fake llama-server, which reads none): `<dir>/<name>.gguf`
+ * is then only a name in its argv.
  */
-export async function startBackends({ models, backends = {}, config = {} }) {
+export async function startBackends({ models, backends = {}, config = {}, env = {}, auth, link = true }) {
   const files = tempDir("lldash-backends-");
   const empty = tempDir("lldash-nomodels-");
   const list = models.map((m) => {
     const file = path.join(files.dir, `${m.name}.gguf`);
-    if (!m.path) {
+    if (!m.path && link) {
       try { linkSync(realModel, file); } catch { copyFileSync(realModel, file); }
     }
     return { path: file, ...m };
@@ -60,7 +63,7 @@ export async function startBackends({ models, backends = {}, config = {} }) {
           models: list,
         },
       },
-      env: { LLAMA_SERVER_BIN: llamaServer },
+      env: { LLAMA_SERVER_BIN: llamaServer, ...env },
     });
   } catch (err) {
     files.cleanup();
@@ -69,7 +72,7 @@ export async function startBackends({ models, backends = {}, config = {} }) {
   }
   let client;
   try {
-    client = await connect(server.url);
+    client = await connect(server.url, { auth });
   } catch (err) {
     await server.stop();
     files.cleanup();
