@@ -1,5 +1,6 @@
 // A real model loaded and unloaded through Socket.IO against a real llama-server router:
-// live status with progress, tokens generated, every step in the lifecycle history.
+// live status with progress, an answer through our /v1, every step in the lifecycle history, and a preset
+// from models.presetsFile that the router really reads.
 import { test, before, after } from "node:test";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -10,13 +11,16 @@ import { needReal, llamaServer, modelsDir } from "./lib/real.mjs";
 
 const skip = needReal();
 const ID = "smol";
+const PRESET_N_PREDICT = 3;
 let server, client, models, routerUrl;
 
 before(async () => {
   if (skip) return;
   models = modelsDir(ID, { "broken.gguf": "GGUF this is not a model", "mmproj-smol-f16.gguf": "x" });
   const presets = path.join(models.dir, "presets.ini");
-  writeFileSync(presets, `[smol-short]\nmodel = ${path.join(models.dir, `${ID}.gguf`)}\nctx-size = 512\n`);
+  // A preset of the same file whose answers stop after 3 tokens unless a request says otherwise (n-predict: a
+  // setting our command line does not pass, so the preset's value is the one that holds).
+  writeFileSync(presets, `[smol-short]\nmodel = ${path.join(models.dir, `${ID}.gguf`)}\nn-predict = ${PRESET_N_PREDICT}\n`);
   server = await startServer({
     config: {
       router: { port: await freePort() },
@@ -56,8 +60,10 @@ test("the catalog lists the real model as unloaded, and not the projector", { sk
   assert.equal(broken.architecture, null);
 });
 
-test("models:load shows loading with progress, then loaded, and the model generates", { skip }, async () => {
+let loadWallMs;
+test("models:load shows loading with progress, then loaded, and the model answers through our /v1", { skip }, async () => {
   const seen = [];
+  const t0 = Date.now();
   const onStatus = (m) => { if (m.data.id === ID) seen.push(m.data); };
   client.socket.on("models:status", onStatus);
   const loaded = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === ID && m.data.status === "loaded" });
@@ -65,6 +71,7 @@ test("models:load shows loading with progress, then loaded, and the model genera
   assert.equal(reply.id, ID);
   assert.equal(reply.status, "loading");
   await loaded;
+  loadWallMs = Date.now() - t0;
   client.socket.off("models:status", onStatus);
   assert.ok(seen.some((s) => s.status === "loading"), JSON.stringify(seen));
   assert.ok(seen.some((s) => s.status === "loading" && typeof s.progress === "number"), `a progress value: ${JSON.stringify(seen)}`);
@@ -78,9 +85,22 @@ test("models:load shows loading with progress, then loaded, and the model genera
     body: JSON.stringify({ model: ID, messages: [{ role: "user", content: "Say hi" }], max_tokens: 8 }),
   });
   const res = await ask(server.url);
-  assert.equal(res.status, 200);
-  const body = await res.json();
-  assert.ok(body.usage.completion_tokens > 0, JSON.stringify(body.usage));
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const body = JSON.parse(text);
+  assert.equal(body.object, "chat.completion");
+  assert.equal(body.model, ID);
+  const answer = body.choices[0].message;
+  assert.equal(answer.role, "assistant");
+  assert.ok(typeof answer.content === "string" && answer.content.trim().length > 0, `real text: ${text}`);
+  const { usage } = body;
+  assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0 && usage.completion_tokens <= 8, JSON.stringify(usage));
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+  const row = await until(async () => (await ok(client.socket, "requests:list", { model: ID })).requests[0], { what: "the stored request" });
+  assert.equal(row.outcome, "ok", JSON.stringify(row));
+  assert.equal(row.statusCode, 200);
+  assert.equal(row.completionTokens, usage.completion_tokens, "the stored tokens are the ones the client got");
+  assert.equal(row.promptTokens, usage.prompt_tokens);
   assert.equal((await ask(routerUrl)).status, 401, "the router's own port wants our key");
 });
 
@@ -99,7 +119,9 @@ test("the lifecycle history in SQLite has every step, with durations", { skip },
     assert.ok(kinds.includes(k), `${k} in ${kinds}`);
   }
   const loadedEvent = events.find((e) => e.event === "loaded");
-  assert.ok(loadedEvent.durationMs >= 0, JSON.stringify(loadedEvent));
+  const { durationMs } = loadedEvent;
+  assert.ok(Number.isInteger(durationMs) && durationMs > 0, `the load time in ms: ${JSON.stringify(loadedEvent)}`);
+  assert.ok(durationMs <= loadWallMs + 50, `the load took ${durationMs} ms by the history, ${loadWallMs} ms as the client saw it`);
   assert.equal(events.find((e) => e.event === "load_requested").actor, "socket");
 });
 
@@ -120,10 +142,24 @@ test("a corrupt GGUF fails to load with a visible error; the router keeps servin
   await loaded;
 });
 
-test("a preset from models.presetsFile loads like a file model", { skip }, async () => {
+test("a preset from models.presetsFile is listed, loads, and answers with the preset's settings", { skip }, async () => {
+  const v1Ids = (await (await fetch(`${server.url}/v1/models`)).json()).data.map((m) => m.id);
+  assert.ok(v1Ids.includes("smol-short"), `/v1/models lists the preset: ${JSON.stringify(v1Ids)}`);
   const loaded = waitFor(client.socket, "models:status", { timeoutMs: 30000, filter: (m) => m.data.id === "smol-short" && m.data.status === "loaded" });
   await ok(client.socket, "models:load", { id: "smol-short" });
   await loaded;
+  // No max_tokens: the preset's n-predict is what stops the answer.
+  const res = await fetch(`${server.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "smol-short", messages: [{ role: "user", content: "Tell me a long story about a dragon" }] }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const body = JSON.parse(text);
+  assert.equal(body.model, "smol-short");
+  assert.equal(body.usage.completion_tokens, PRESET_N_PREDICT, `the preset's n-predict: ${text}`);
+  assert.equal(body.choices[0].finish_reason, "length", text);
 });
 
 test("unknown ids, missing ids and paths are refused without touching the router", { skip }, async () => {
