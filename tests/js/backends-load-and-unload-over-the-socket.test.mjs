@@ -8,6 +8,7 @@ import { ok, request } from "./lib/socket.mjs";
 
 const skip = needReal();
 let ctx;
+let loadWallMs; // from models:load to the loaded broadcast, as the client saw it
 before(async () => {
   if (skip) return;
   ctx = await startBackends({ models: [{ name: "a", group: "g" }, { name: "b", group: "g" }] });
@@ -31,6 +32,7 @@ test("models:load starts the backend: loading, then loaded, and it serves", { sk
   const loading = await ctx.waitStatus("a", "loading", { since });
   const loaded = await ctx.waitStatus("a", "loaded", { since });
   assert.ok(loaded.at >= loading.at);
+  loadWallMs = loaded.at - since;
   assert.equal(loaded.source, "backend");
   const a = await ctx.model("a");
   assert.equal(a.status, "loaded");
@@ -65,7 +67,9 @@ test("models:unload stops it: unloading, then unloaded, and the process is gone"
   assert.deepEqual(history.map((e) => [e.event, e.actor]), [
     ["loading", "socket"], ["loaded", "socket"], ["unload_requested", "socket"], ["unloaded", "socket"],
   ]);
-  assert.ok(history.find((e) => e.event === "loaded").durationMs >= 0, "the load is timed");
+  const { durationMs } = history.find((e) => e.event === "loaded");
+  assert.ok(Number.isInteger(durationMs) && durationMs > 0, `the load is timed in ms: ${JSON.stringify(history)}`);
+  assert.ok(durationMs <= loadWallMs + 50, `the load took ${durationMs} ms by the history, ${loadWallMs} ms as the client saw it`);
 });
 
 test("models:unload of a stopped model is harmless; unknown ids are refused", { skip }, async () => {

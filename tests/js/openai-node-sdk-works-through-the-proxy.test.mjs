@@ -195,10 +195,11 @@ test("the stored rows carry the tokens the SDK reported, and the stream's time t
   assert.equal(whole.outcome, "ok", JSON.stringify(whole));
   assert.equal(whole.promptTokens, seen.chat.prompt_tokens, JSON.stringify(whole));
   assert.equal(whole.completionTokens, seen.chat.completion_tokens, JSON.stringify(whole));
+  assert.ok(typeof whole.totalMs === "number" && typeof whole.ttftMs === "number", JSON.stringify(whole));
   assert.ok(whole.totalMs > 0 && whole.ttftMs >= 0 && whole.ttftMs <= whole.totalMs, JSON.stringify(whole));
 
   assert.equal(streamed.outcome, "ok", JSON.stringify(streamed));
-  assert.ok(streamed.ttftMs > 0 && streamed.ttftMs <= streamed.totalMs, JSON.stringify(streamed));
+  assert.ok(typeof streamed.ttftMs === "number" && streamed.ttftMs > 0 && streamed.ttftMs <= streamed.totalMs, JSON.stringify(streamed));
   assert.equal(streamed.promptTokens, seen.stream.prompt_tokens, JSON.stringify(streamed));
   assert.equal(streamed.completionTokens, seen.stream.completion_tokens, JSON.stringify(streamed));
 

@@ -14,7 +14,7 @@ if (skip && process.env.CI) throw new Error("CI must provide a real llama-server
 
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const models = tempDir("lldash-router-");
-let server, client, routerPort;
+let server, client, routerPort, startedAt;
 
 async function status() {
   return ok(client.socket, "router:status", {});
@@ -23,6 +23,7 @@ async function status() {
 before(async () => {
   if (skip) return;
   routerPort = await freePort();
+  startedAt = Date.now();
   server = await startServer({
     config: { router: { port: routerPort }, models: { directory: models.dir }, startup: { autoStart: true, timeout: 20000, retryAttempts: 2, retryDelay: 500 } },
     env: { LLAMA_SERVER_BIN: bin },
@@ -42,17 +43,21 @@ test("autoStart brings up a real router that answers on router.port", { skip }, 
   const props = await (await fetch(`${s.url}/props`, { headers: keyHeaders(s.pid) })).json();
   assert.equal(props.role, "router");
   assert.equal((await fetch(`${s.url}/props`)).status, 401, "and answers no one else");
-  assert.ok(s.uptimeMs >= 0);
+  assert.ok(Number.isInteger(s.uptimeMs) && s.uptimeMs >= 0, `uptimeMs: ${JSON.stringify(s)}`);
+  assert.ok(s.uptimeMs <= Date.now() - startedAt, `the router is no older than llama-dashboard: ${s.uptimeMs} ms`);
+  await until(async () => (await status()).uptimeMs > s.uptimeMs, { timeoutMs: 3000, intervalMs: 50, what: "the router's uptime to grow" });
 });
 
 test("a router killed with SIGKILL is reported as crashed and restarted", { skip }, async () => {
   const before = await status();
   const crashed = waitFor(client.socket, "router:status", { timeoutMs: 10000, filter: (m) => m.data.state === "crashed" });
+  const killedAt = Date.now();
   process.kill(before.pid, "SIGKILL");
   const msg = await crashed;
   assert.match(msg.data.error, /exited unexpectedly/);
   const after = await until(async () => { const st = await status(); return st.running && st.pid !== before.pid && st; }, { timeoutMs: 20000, what: "router restarted" });
   assert.equal(after.restarts, 1);
+  assert.ok(Number.isInteger(after.uptimeMs) && after.uptimeMs <= Date.now() - killedAt, `the uptime counts from the restart: ${after.uptimeMs} ms`);
   assert.equal((await fetch(`${after.url}/health`)).status, 200);
 });
 
@@ -61,6 +66,7 @@ test("router:stop ends the process; router:start brings it back", { skip }, asyn
   const stopped = await ok(client.socket, "router:stop", {});
   assert.equal(stopped.running, false);
   assert.equal(stopped.state, "stopped");
+  assert.equal(stopped.uptimeMs, null, "a stopped router has no uptime");
   await until(() => !alive(running.pid), { timeoutMs: 5000, what: "old router process gone" });
   const started = await ok(client.socket, "router:start", {});
   assert.equal(started.running, true);
