@@ -28,6 +28,9 @@ impl DbLogLayer {
 impl<S: Subscriber> Layer<S> for DbLogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
+        if !is_stored(meta.target(), *meta.level()) {
+            return;
+        }
         let mut fields = Fields::default();
         event.record(&mut fields);
         let (message, model) = fields.finish();
@@ -42,6 +45,14 @@ impl<S: Subscriber> Layer<S> for DbLogLayer {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// Our own lines at every level the filter lets through; other crates' only from info up (they still reach
+/// stderr and `logging.logFile`). Each stored line is broadcast as `logs:entry`, and the websocket and HTTP
+/// crates log every frame they send at debug/trace: storing those lines would broadcast them, which logs
+/// more frames, a loop that floods the server under `RUST_LOG=trace`.
+fn is_stored(target: &str, level: Level) -> bool {
+    level <= Level::INFO || target == "llama_dashboard" || target.starts_with("llama_dashboard::")
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -101,5 +112,22 @@ impl Fields {
     fn finish(mut self) -> (String, Option<String>) {
         self.message.push_str(&self.extra);
         (self.message, self.model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_stored;
+    use tracing::Level;
+
+    #[test]
+    fn other_crates_are_stored_from_info_up_and_ours_at_every_level() {
+        assert!(is_stored("llama_dashboard::live", Level::TRACE));
+        assert!(is_stored("llama_dashboard", Level::DEBUG));
+        assert!(is_stored("tungstenite::protocol", Level::INFO));
+        assert!(is_stored("hyper", Level::WARN));
+        assert!(!is_stored("tungstenite::protocol", Level::TRACE));
+        assert!(!is_stored("tokio_tungstenite", Level::DEBUG));
+        assert!(!is_stored("llama_dashboard_other", Level::DEBUG));
     }
 }
