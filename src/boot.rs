@@ -32,15 +32,21 @@ async fn preload(state: &AppState) {
     }
 }
 
-/// Broadcasts `router:status` whenever the router's state changes.
+/// Broadcasts `router:status` for every state the router goes through, in order; after falling behind
+/// (lagged) it sends the current one.
 pub async fn announce_router_status(state: AppState, cancel: CancellationToken) {
-    let mut status = state.router.subscribe();
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = state.router.changes();
     loop {
-        tokio::select! {
-            changed = status.changed() => if changed.is_err() { return },
+        let live = tokio::select! {
+            change = changes.recv() => match change {
+                Ok(status) => status,
+                Err(RecvError::Lagged(_)) => state.router.status(),
+                Err(RecvError::Closed) => return,
+            },
             _ = cancel.cancelled() => return,
-        }
-        let data = crate::live::handlers::router_status(&state);
+        };
+        let data = crate::live::handlers::router_status_of(&state, &live);
         crate::live::broadcast(&state, "router:status", data).await;
     }
 }

@@ -145,8 +145,12 @@ fn init_validate(state: &AppState, p: &Params) -> Result<Value, ApiError> {
 
 /// The init settings plus the live state of the router process.
 pub fn router_status(state: &AppState) -> Value {
+    router_status_of(state, &state.router.status())
+}
+
+/// `router:status` for one status the router went through.
+pub fn router_status_of(state: &AppState, live: &crate::supervisor::RouterStatus) -> Value {
     let c = state.config();
-    let live = state.router.status();
     json!({
         "port": c.router.port,
         "host": c.router.host,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +41,7 @@ enum Command {
 pub struct RouterHandle {
     tx: mpsc::Sender<Command>,
     status: watch::Receiver<RouterStatus>,
+    changes: broadcast::Sender<RouterStatus>,
 }
 
 impl RouterHandle {
@@ -55,6 +56,13 @@ impl RouterHandle {
 
     pub fn subscribe(&self) -> watch::Receiver<RouterStatus> {
         self.status.clone()
+    }
+
+    /// Every status the router goes through, in order (a watch keeps only the latest, so a quick
+    /// stopping → stopped → starting would reach a slow reader as one change). A receiver that lags
+    /// gets `Lagged` and should read [`Self::status`] instead.
+    pub fn changes(&self) -> broadcast::Receiver<RouterStatus> {
+        self.changes.subscribe()
     }
 
     /// Starts (with the startup retry policy) and waits until it answers or fails.
@@ -80,14 +88,20 @@ impl RouterHandle {
 pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(16);
     let (status_tx, status_rx) = watch::channel(RouterStatus::stopped());
-    let actor = Actor { config, rx, status: status_tx, child: None, restart_at: None, cancel };
-    (RouterHandle { tx, status: status_rx }, tokio::spawn(actor.run()))
+    let (changes, _) = broadcast::channel(STATUS_CHANGES_KEPT);
+    let actor =
+        Actor { config, rx, status: status_tx, changes: changes.clone(), child: None, restart_at: None, cancel };
+    (RouterHandle { tx, status: status_rx, changes }, tokio::spawn(actor.run()))
 }
+
+/// Status changes a slow `router:status` announcer may fall behind by before it reads the latest instead.
+const STATUS_CHANGES_KEPT: usize = 64;
 
 struct Actor {
     config: SharedConfig,
     rx: mpsc::Receiver<Command>,
     status: watch::Sender<RouterStatus>,
+    changes: broadcast::Sender<RouterStatus>,
     child: Option<RunningChild>,
     restart_at: Option<Instant>,
     cancel: CancellationToken,
@@ -176,7 +190,7 @@ impl Actor {
         let key = super::Secret::random().map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
         let mut running = child::spawn(binary, &args, ModelPorts::default(), &key)
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
-        self.status.send_modify(|s| {
+        self.publish(|s| {
             s.state = RouterState::Starting;
             s.pid = Some(running.pid);
             s.error = None;
@@ -185,7 +199,7 @@ impl Actor {
         let deadline = Duration::from_millis(config.startup.timeout as u64);
         match wait_ready(&mut running, &url, deadline).await {
             Ok(()) => {
-                self.status.send_modify(|s| {
+                self.publish(|s| {
                     s.state = RouterState::Running;
                     s.url = Some(url);
                     s.key = Some(key);
@@ -208,10 +222,10 @@ impl Actor {
     async fn stop(&mut self) {
         self.restart_at = None;
         let Some(mut running) = self.child.take() else { return };
-        self.status.send_modify(|s| s.state = RouterState::Stopping);
+        self.publish(|s| s.state = RouterState::Stopping);
         let code = child::stop(&mut running, STOP_GRACE).await;
         tracing::info!(exit_code = ?code, "router stopped");
-        self.status.send_modify(|s| {
+        self.publish(|s| {
             *s = RouterStatus { exit_code: code, restarts: s.restarts, ..RouterStatus::stopped() };
         });
     }
@@ -232,17 +246,23 @@ impl Actor {
         let restarts = self.status.borrow().restarts;
         if restarts >= self.config().startup.retry_attempts.max(0) as u32 {
             tracing::error!(restarts, "router keeps failing; not restarting again (use router:start)");
-            self.status.send_modify(|s| s.state = RouterState::Failed);
+            self.publish(|s| s.state = RouterState::Failed);
             return;
         }
         let backoff = Duration::from_secs(1 << restarts.min(5)).min(MAX_BACKOFF);
         tracing::warn!(in_ms = backoff.as_millis() as u64, "restarting the router");
-        self.status.send_modify(|s| s.restarts += 1);
+        self.publish(|s| s.restarts += 1);
         self.restart_at = Some(Instant::now() + backoff);
     }
 
+    /// Changes the status and announces the new one to [`RouterHandle::changes`] (nobody listening is fine).
+    fn publish(&self, change: impl FnOnce(&mut RouterStatus)) {
+        self.status.send_modify(change);
+        let _ = self.changes.send(self.status.borrow().clone());
+    }
+
     fn publish_failure(&self, state: RouterState, error: String, code: Option<i32>, lines: Vec<String>) {
-        self.status.send_modify(|s| {
+        self.publish(|s| {
             s.state = state;
             s.pid = None;
             s.url = None;
