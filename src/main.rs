@@ -134,12 +134,24 @@ fn print_check(loaded: &LoadedConfig) {
     println!("llama-server {}", config::router_args(&loaded.config).join(" "));
 }
 
+/// Crates that print whole frames or headers (a Socket.IO handshake's `auth: {token}`, a `Bearer` key) at
+/// trace level: never below debug, whatever `RUST_LOG` asks, so that no secret reaches a log.
+const FRAME_LOGGING_CRATES: [&str; 8] =
+    ["tungstenite", "tokio_tungstenite", "engineioxide", "socketioxide", "hyper", "hyper_util", "h2", "reqwest"];
+
 /// Console always; SQLite and `logs:entry` through the DB layer; `logging.logFile` when set.
-/// `RUST_LOG` overrides `logging.level`.
+/// A non-empty `RUST_LOG` overrides `logging.level`.
 fn init_tracing(loaded: &LoadedConfig, db_layer: DbLogLayer) -> Result<(), String> {
     let level = &loaded.config.logging.level;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("llama_dashboard={level},warn")));
+    let directives = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let mut filter = directives
+        .and_then(|d| EnvFilter::try_new(d).ok())
+        .unwrap_or_else(|| EnvFilter::new(format!("llama_dashboard={level},warn")));
+    for target in FRAME_LOGGING_CRATES {
+        if let Ok(cap) = format!("{target}=debug").parse() {
+            filter = filter.add_directive(cap);
+        }
+    }
     let file_layer = match &loaded.config.logging.log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
