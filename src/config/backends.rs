@@ -167,4 +167,16 @@ mod tests {
             assert!(!is_plain_name(bad), "{bad:?}");
         }
     }
+
+    #[test]
+    fn a_model_runs_its_own_spawn_or_else_the_default_one() {
+        let mut config =
+            BackendsConfig { models: vec![model("a", None, &[]), model("b", None, &[])], ..Default::default() };
+        config.default_spawn.command = vec!["/opt/llama-server".into()];
+        config.models[1].spawn = Some(SpawnConfig { command: vec!["/opt/other".into()], ..Default::default() });
+        config.models[1].ttl = Some(60);
+        assert_eq!(config.spawn_of(&config.models[0]).command, ["/opt/llama-server"]);
+        assert_eq!(config.spawn_of(&config.models[1]).command, ["/opt/other"]);
+        assert_eq!(config.ttl_of(&config.models[1]), 60);
+    }
 }

@@ -70,4 +70,16 @@ mod tests {
             assert!(!is_host_pattern(bad), "{bad}");
         }
     }
+
+    #[test]
+    fn host_headers_split_into_a_lowercase_name_and_an_optional_port() {
+        let split = |t: &str| split_host_port(t);
+        assert_eq!(split("Dash.LAN.:8080"), Some(("dash.lan".into(), Some(8080))));
+        assert_eq!(split("localhost"), Some(("localhost".into(), None)));
+        assert_eq!(split("[::1]:3000"), Some(("::1".into(), Some(3000))));
+        assert_eq!(split("[::1]"), Some(("::1".into(), None)));
+        for bad in ["::1", "fe80::1:8080", "a:port", "a:70000", "", ":80", "a/b:80", "user@a", "[::1"] {
+            assert_eq!(split(bad), None, "{bad}");
+        }
+    }
 }

@@ -188,4 +188,27 @@ mod tests {
         next.backends.models[0] = current.backends.models[0].clone();
         assert!(protected_changes(&current, &next, &roots).is_empty(), "a model kept as it was, outside the roots");
     }
+
+    #[test]
+    fn editors_are_told_why_the_protected_keys_are_read_only_until_a_token_is_set() {
+        let mut config = Config::default();
+        let shown = protection(&config);
+        assert_eq!(shown["editable"], false);
+        assert_eq!(shown["reason"], WHY_READ_ONLY);
+        assert_eq!(shown["keys"], serde_json::json!(PROTECTED_KEYS));
+        config.security.admin_token = Some("a-long-admin-token".into());
+        let shown = protection(&config);
+        assert_eq!((shown["editable"].as_bool(), shown["reason"].is_null()), (Some(true), true));
+    }
+
+    #[test]
+    fn a_file_that_does_not_exist_yet_is_inside_a_root_unless_it_climbs_out() {
+        let root = tempfile::tempdir().unwrap();
+        let roots = [root.path().to_path_buf()];
+        assert!(inside_roots(&root.path().join("new/model.gguf"), &roots));
+        assert!(!inside_roots(&root.path().join("../elsewhere.gguf"), &roots), "not normalized, so refused");
+        assert!(!inside_roots(&root.path().join("new/../../elsewhere.gguf"), &roots));
+        assert!(!inside_roots(Path::new("/nonexistent-root-sibling/model.gguf"), &roots));
+        assert!(!inside_roots(&root.path().join("new/model.gguf"), &[]), "no roots, nothing is inside");
+    }
 }

@@ -168,4 +168,29 @@ mod tests {
         let mut no_token = json!({"security": {"adminToken": "***"}});
         assert_eq!(restore_redacted_secrets(&mut no_token, &current).unwrap_err().path, "security.adminToken");
     }
+
+    #[test]
+    fn a_new_file_is_private_only_when_it_names_a_token_or_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |name: &str, config: serde_json::Value| {
+            let path = dir.path().join(name);
+            write_with_backup(&path, &config).unwrap();
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
+        };
+        assert_eq!(mode("plain.json", json!({"server": {"port": 3000}})), 0o644);
+        assert_eq!(mode("no-keys.json", json!({"security": {"apiKeys": [], "adminToken": null}})), 0o644);
+        assert_eq!(mode("key.json", json!({"security": {"apiKeys": ["sk-1"]}})), 0o600);
+        assert_eq!(mode("token.json", json!({"security": {"adminToken": "s3cret-token"}})), 0o600);
+    }
+
+    #[test]
+    fn a_bare_relative_file_name_is_written_in_the_working_directory() {
+        // cargo runs tests in the package root; the name is unique to this process and removed at once.
+        let name = format!(".save-test-{}.json", std::process::id());
+        let result = write_text_with_backup(Path::new(&name), "{}\n", false);
+        let written = std::fs::read_to_string(&name);
+        let _ = std::fs::remove_file(&name);
+        assert!(result.is_ok(), "{:?}", result.err());
+        assert_eq!(written.unwrap(), "{}\n");
+    }
 }

@@ -166,6 +166,45 @@ fn redaction_hides_secrets() {
     let mut c = Config::default();
     c.security.admin_token = Some("super-secret-token".into());
     c.security.api_keys = vec!["sk-1".into()];
-    let shown = c.redacted().to_string();
-    assert!(!shown.contains("super-secret-token") && !shown.contains("sk-1"), "{shown}");
+    let shown = c.redacted();
+    let text = shown.to_string();
+    assert!(!text.contains("super-secret-token") && !text.contains("sk-1"), "{text}");
+    assert_eq!(shown["security"]["adminToken"], placeholder("super-secret-token"));
+    assert_eq!(shown["security"]["apiKeys"], json!([placeholder("sk-1")]));
+    assert_eq!(shown["server"]["port"], 3000, "everything else is shown as it is");
+}
+
+#[test]
+fn every_spelling_of_a_boolean_variable_is_understood() {
+    for (raw, expected) in [("1", true), ("TRUE", true), ("yes", true), ("On", true), ("0", false), ("off", false)] {
+        let c = load(&CliOverrides::default(), &env_of(&[("LLAMA_AUTO_START", raw)])).unwrap().config;
+        assert_eq!(c.startup.auto_start, expected, "{raw}");
+    }
+}
+
+#[test]
+fn an_invalid_file_is_named_in_the_error_and_invalid_defaults_name_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(&dir, r#"{"performance": {"contextSize": 64}}"#);
+    let cli = CliOverrides { config: Some(path.clone()), ..Default::default() };
+    let err = load(&cli, &|_| None).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("invalid configuration in {}:\n", path.display())), "{err}");
+    let issues = vec![ConfigIssue::new("performance.contextSize", "must be >= 128, got 64")];
+    let err = ConfigError::Invalid { origin: None, issues }.to_string();
+    assert_eq!(err, "invalid configuration:\n  performance.contextSize: must be >= 128, got 64");
+}
+
+#[test]
+fn the_shared_config_hands_out_the_latest_replacement() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(&dir, r#"{"server": {"port": 4100}}"#);
+    let cli = CliOverrides { config: Some(path.clone()), ..Default::default() };
+    let shared = SharedConfig::new(load(&cli, &|_| None).unwrap());
+    assert_eq!(shared.config().server.port, 4100);
+    assert!(matches!(shared.source(), ConfigSource::File(p) if p == path));
+    let earlier = shared.config();
+    shared.replace(LoadedConfig { config: Config::default(), source: ConfigSource::Defaults });
+    assert_eq!(shared.config().server.port, 3000);
+    assert!(matches!(shared.source(), ConfigSource::Defaults));
+    assert_eq!(earlier.server.port, 4100, "a snapshot taken before stays as it was");
 }
