@@ -152,3 +152,22 @@ fn a_file_without_metadata_has_an_empty_summary() {
     assert_eq!((info.summary.architecture, info.summary.quantization, info.summary.parameters), (None, None, 0));
     assert!(!info.summary.has_chat_template);
 }
+
+/// Sizes real files reach, each past where a mistyped cap would refuse them: a long key (the cap is
+/// 64 KiB), a 3 MiB embedded `tokenizer.huggingface.json` (kept in memory, so it also counts against the
+/// retained-bytes budget) and a 2 Mi element array (read past after its head).
+#[test]
+fn metadata_as_large_as_real_models_carry_is_read() {
+    let long_key = "k".repeat(4096);
+    let tokenizer_json = "x".repeat(3 << 20);
+    let elements = 2 << 20;
+    let mut g = Gguf::header(3, 0, 3);
+    g.string(&long_key).u32(8).string("value");
+    g.string("tokenizer.huggingface.json").u32(8).string(&tokenizer_json);
+    g.string("tokenizer.ggml.token_type").u32(9).u32(0).u64(elements).raw(&vec![1u8; elements as usize]);
+    let info = read_from(Cursor::new(g.bytes)).unwrap();
+    assert_eq!(info.get(&long_key), Some(&text("value")));
+    assert!(matches!(info.get("tokenizer.huggingface.json"), Some(GgufValue::String(s)) if s.len() == 3 << 20));
+    let Some(GgufValue::Array(types)) = info.get("tokenizer.ggml.token_type") else { panic!("no array") };
+    assert_eq!((types.len, types.head.len()), (elements, ARRAY_HEAD));
+}
