@@ -19,7 +19,7 @@ use socketioxide::extract::{AckSender, Event, SocketRef, State};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::{SendError, SocketError};
-use std::sync::Arc;
+use std::time::Instant;
 
 pub const SOCKET_PATH: &str = "/llamaproxws";
 
@@ -46,15 +46,19 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     (layer, io)
 }
 
-/// A socket whose send buffer overflowed: it missed broadcasts and is owed a fresh snapshot. The
-/// snapshot is built once, on the next broadcast, and retried as it is until delivered; broadcasts to
-/// the socket are skipped meanwhile, so a client that stopped reading costs one snapshot, not one per
-/// broadcast.
+/// A socket whose send buffer overflowed: it missed broadcasts and is owed a snapshot; broadcasts to it
+/// are skipped until one is delivered. The snapshot is built for each broadcast while a socket lags (once,
+/// shared by every lagging socket) and handed over only if it was begun after the socket's last skipped
+/// broadcast: one begun earlier could miss what that broadcast changed.
 #[derive(Clone)]
 struct Lagging {
-    since: std::time::Instant,
-    snapshot: Option<Arc<Value>>,
+    since: Instant,
+    last_skip: Instant,
 }
+
+/// Deliveries run one at a time (each a loop of sends that never wait), so that a lagging socket gets
+/// exactly one snapshot however many broadcasts race, and every client gets broadcasts in the same order.
+static DELIVERY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Connected clients; zero once shutdown has closed the namespace.
 pub fn client_count(state: &AppState) -> usize {
@@ -64,42 +68,42 @@ pub fn client_count(state: &AppState) -> usize {
 /// Emits a broadcast envelope to every connected client, the sender of a request included.
 /// A client whose buffer was full gets a fresh `snapshot` before its next broadcast instead of a silent gap.
 pub async fn broadcast(state: &AppState, event: &str, data: Value) {
-    let Some(namespace) = state.io.get().and_then(|io| io.of("/")) else { return };
+    let sockets = || state.io.get().and_then(|io| io.of("/")).map(|namespace| namespace.sockets());
+    let Some(before) = sockets() else { return };
     let message = envelope::broadcast(event, data);
-    let mut fresh: Option<Arc<Value>> = None;
-    for socket in namespace.sockets() {
-        if let Some(lag) = socket.extensions.get::<Lagging>()
-            && !catch_up(state, &socket, lag, &mut fresh).await
-        {
-            continue;
-        }
-        if let Err(SendError::Socket(SocketError::InternalChannelFull)) = socket.emit(event, &message) {
-            tracing::debug!(event, socket = %socket.id, "client fell behind; it will get a fresh snapshot");
-            socket.extensions.insert(Lagging { since: std::time::Instant::now(), snapshot: None });
-        }
+    let begun = Instant::now();
+    let lagging = before.iter().any(|socket| socket.extensions.get::<Lagging>().is_some());
+    let snapshot = if lagging { Some(snapshot_message(state).await) } else { None };
+    let fresh = snapshot.as_ref().map(|snapshot| (begun, snapshot));
+    let stalled: Vec<SocketRef> = {
+        let _turn = DELIVERY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = sockets().unwrap_or_default();
+        now.into_iter().filter(|socket| !deliver(socket, event, &message, fresh)).collect()
+    };
+    for socket in stalled {
+        tracing::info!(socket = %socket.id, "client stopped reading; disconnecting it");
+        let _ = socket.disconnect();
     }
 }
 
-/// Tries to hand a lagging socket its snapshot (built at most once for it); true once it has it.
-async fn catch_up(state: &AppState, socket: &SocketRef, lag: Lagging, fresh: &mut Option<Arc<Value>>) -> bool {
-    let snapshot = match lag.snapshot {
-        Some(snapshot) => snapshot,
-        None => match fresh {
-            Some(built) => built.clone(),
-            None => fresh.insert(Arc::new(snapshot_message(state).await)).clone(),
-        },
-    };
-    if socket.emit("snapshot", &*snapshot).is_ok() {
+/// Sends `message` to one socket, a lagging one its snapshot first (or neither while it cannot take one);
+/// false once it has lagged for longer than MAX_LAG.
+fn deliver(socket: &SocketRef, event: &str, message: &Value, fresh: Option<(Instant, &Value)>) -> bool {
+    if let Some(lag) = socket.extensions.get::<Lagging>() {
+        let caught_up =
+            fresh.is_some_and(|(begun, snapshot)| begun >= lag.last_skip && socket.emit("snapshot", snapshot).is_ok());
+        if !caught_up {
+            socket.extensions.insert(Lagging { last_skip: Instant::now(), ..lag });
+            return lag.since.elapsed() <= MAX_LAG;
+        }
         socket.extensions.remove::<Lagging>();
-        return true;
     }
-    if lag.since.elapsed() > MAX_LAG {
-        tracing::info!(socket = %socket.id, "client stopped reading; disconnecting it");
-        let _ = socket.clone().disconnect();
-    } else {
-        socket.extensions.insert(Lagging { since: lag.since, snapshot: Some(snapshot) });
+    if let Err(SendError::Socket(SocketError::InternalChannelFull)) = socket.emit(event, message) {
+        tracing::debug!(event, socket = %socket.id, "client fell behind; it will get a fresh snapshot");
+        let now = Instant::now();
+        socket.extensions.insert(Lagging { since: now, last_skip: now });
     }
-    false
+    true
 }
 
 async fn snapshot_message(state: &AppState) -> Value {
