@@ -171,3 +171,17 @@ fn metadata_as_large_as_real_models_carry_is_read() {
     let Some(GgufValue::Array(types)) = info.get("tokenizer.ggml.token_type") else { panic!("no array") };
     assert_eq!((types.len, types.head.len()), (elements, ARRAY_HEAD));
 }
+
+#[test]
+fn signed_integers_count_as_sizes_only_when_not_negative() {
+    use GgufValue as V;
+    assert_eq!(
+        (V::I8(5).as_u64(), V::I16(300).as_u64(), V::I32(7).as_u64(), V::I64(9).as_u64()),
+        (Some(5), Some(300), Some(7), Some(9))
+    );
+    assert_eq!(
+        (V::I8(-1).as_u64(), V::I16(-2).as_u64(), V::I32(-3).as_u64(), V::I64(-4).as_u64()),
+        (None, None, None, None)
+    );
+    assert_eq!((V::U8(1).as_u64(), V::F32(1.0).as_u64(), V::Bool(true).as_u64()), (Some(1), None, None));
+}

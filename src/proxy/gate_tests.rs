@@ -66,6 +66,7 @@ async fn a_waiting_request_gets_the_slot_when_it_frees_and_its_wait_is_recorded(
 async fn retry_after_is_the_recent_average_wait_rounded_up_between_1_and_60_seconds() {
     let gates = Gates::default();
     let gate = gates.gate("m", 1);
+    assert_eq!(gate.stats("m").avg_wait_ms, 0.0, "no waits yet: zero, not 0/0");
     assert_eq!(gate.retry_after(), 1, "no waits yet");
     gate.record_wait(Duration::from_millis(2_500));
     assert_eq!(gate.retry_after(), 3);

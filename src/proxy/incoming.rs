@@ -164,6 +164,48 @@ mod tests {
         futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
     }
 
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_before_reading_and_one_at_the_limit_is_read() {
+        let with_length = |n: usize| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_LENGTH, n.to_string().parse().unwrap());
+            headers
+        };
+        let body = r#"{"model":"m"}"#;
+        let uri = Uri::from_static("/v1/embeddings");
+        let declared_too_much = read(&uri, &with_length(1025), Body::from(body), &limits(1024)).await;
+        assert!(matches!(declared_too_much, Err(ApiError::TooLarge(1024))));
+        let short = read(&uri, &with_length(body.len()), Body::from(body), &limits(1024)).await;
+        assert_eq!(short.map(|i| i.model).ok().as_deref(), Some("m"));
+        let exact = format!(r#"{{"model":"m","pad":"{}"}}"#, " ".repeat(1024 - 22));
+        assert_eq!(exact.len(), 1024);
+        let at_limit = read(&uri, &with_length(1024), Body::from(exact), &limits(1024)).await;
+        assert!(at_limit.is_ok(), "a body of exactly maxBodyBytes is accepted");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_breaks_off_is_a_bad_request_not_too_large() {
+        let (sender, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(2);
+        sender.send(Ok(Bytes::from_static(b"{\"model\":"))).await.unwrap();
+        sender.send(Err(std::io::Error::other("connection reset"))).await.unwrap();
+        let broken = Body::from_stream(tokio_stream_of(rx));
+        let result = read(&Uri::from_static("/v1/embeddings"), &HeaderMap::new(), broken, &limits(1024)).await;
+        match result {
+            Err(ApiError::BadRequest { field, message }) => {
+                assert_eq!(field, "body");
+                assert!(message.contains("connection reset"), "{message}");
+            }
+            other => panic!("expected a bad request, got {:?}", other.err()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_model_name_of_exactly_the_longest_length_is_accepted() {
+        let name = "m".repeat(MAX_MODEL_NAME);
+        let uri: Uri = format!("/v1/slots?model={name}").parse().unwrap();
+        assert_eq!(read(&uri, &HeaderMap::new(), Body::empty(), &limits(1024)).await.unwrap().model, name);
+    }
+
     #[test]
     fn paths_that_would_climb_out_of_v1_are_refused() {
         assert!(check_path("/v1/chat/completions").is_ok());

@@ -166,3 +166,72 @@ fn model_dimensions_past_any_real_model_are_refused_by_name() {
     }
     assert!(read_from(Cursor::new(file("llama.context_length", GgufValue::U32(131_072)))).is_ok());
 }
+
+#[test]
+fn each_model_dimension_at_its_limit_is_accepted() {
+    let summary = ModelSummary {
+        context_length: Some(u32::MAX.into()),
+        block_count: Some(4096),
+        head_count: Some(65_536),
+        head_count_kv: Some(65_536),
+        embedding_length: Some(1 << 20),
+        ..Default::default()
+    };
+    assert!(summary.check_plausible().is_ok());
+    let one_past = ModelSummary { block_count: Some(4097), ..summary };
+    assert!(matches!(one_past.check_plausible(), Err(GgufError::Implausible { value: 4097, limit: 4096, .. })));
+}
+
+#[test]
+fn a_refusal_names_the_byte_offset_of_the_bad_field() {
+    // Header 24 bytes, then the tensor name ("t": 8-byte length + 1 byte): n_dims sits at offset 33.
+    let mut dims = Gguf::header(3, 1, 0);
+    dims.string("t").u32(9);
+    assert!(matches!(error_of(&dims.bytes), GgufError::TooLarge { what: "tensor n_dims", offset: 33, .. }));
+    // Header 24, key "key" 11, type 4: the outer array's depth is checked at 39, the nested one's at 51.
+    match error_of(&nested(MAX_ARRAY_DEPTH as usize + 1)) {
+        GgufError::TooLarge { what: "array nesting depth", offset, .. } => {
+            assert_eq!(offset, 39 + 12 * MAX_ARRAY_DEPTH)
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+/// A file whose length, taken at open, is larger than what reading it gives: it shrank meanwhile (the
+/// read ends early with `kind`, as a shrunk file or a failing disk would).
+struct Shrinking {
+    now: Cursor<Vec<u8>>,
+    length_at_open: u64,
+    kind: std::io::ErrorKind,
+}
+
+impl std::io::Read for Shrinking {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.now.read(buf)? {
+            0 if self.kind != std::io::ErrorKind::UnexpectedEof => Err(std::io::Error::new(self.kind, "disk gone")),
+            n => Ok(n),
+        }
+    }
+}
+
+impl std::io::Seek for Shrinking {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        match to {
+            std::io::SeekFrom::End(_) => Ok(self.length_at_open),
+            other => self.now.seek(other),
+        }
+    }
+}
+
+#[test]
+fn a_file_that_shrinks_while_read_is_truncated_and_other_read_errors_are_io_errors() {
+    let whole =
+        Gguf::file(&[("general.architecture", text("llama")), ("general.name", text("x".repeat(100).as_str()))], &[]);
+    let shrunk = |kind| Shrinking { now: Cursor::new(whole[..60].to_vec()), length_at_open: whole.len() as u64, kind };
+    match read_from(shrunk(std::io::ErrorKind::UnexpectedEof)) {
+        Err(GgufError::Truncated { available: 0, offset, .. }) => assert!(offset <= 60, "{offset}"),
+        other => panic!("expected Truncated, got {other:?}"),
+    }
+    let broken = read_from(shrunk(std::io::ErrorKind::Other));
+    assert!(matches!(broken, Err(GgufError::Io(_))), "{broken:?}");
+}
