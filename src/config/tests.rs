@@ -65,6 +65,47 @@ fn every_range_rule_names_its_key() {
     }
 }
 
+/// The key each rule names (the message is the e2e invalid-config table's business).
+fn issue_keys(value: serde_json::Value) -> Vec<String> {
+    issues_of(value).iter().map(|i| i.split(": ").next().unwrap_or_default().to_string()).collect()
+}
+
+#[test]
+fn every_shape_rule_names_its_key() {
+    let model = |m: serde_json::Value| json!({"backends": {"models": [m]}});
+    let cases = [
+        (json!({"": 1}), "(root)"),
+        (json!({"router": {"host": "192.0.2.7"}}), "router.host"),
+        (json!({"models": {"preloadModels": ["a/b"]}}), "models.preloadModels[0]"),
+        (json!({"models": {"preloadModels": ["a\\b"]}}), "models.preloadModels[0]"),
+        (json!({"models": {"preloadModels": [" "]}}), "models.preloadModels[0]"),
+        (json!({"proxy": {"maxBodyBytes": 4_294_967_297_u64}}), "proxy.maxBodyBytes"),
+        (json!({"security": {"adminToken": "  seven  "}}), "security.adminToken"),
+        (json!({"security": {"corsOrigins": ["app.example.com"]}}), "security.corsOrigins[0]"),
+        (json!({"security": {"allowedHosts": ["http://dash.lan"]}}), "security.allowedHosts[0]"),
+        (json!({"backends": {"basePort": 80}}), "backends.basePort"),
+        (model(json!({"name": "a/b", "path": "/m/a.gguf"})), "backends.models[0].name"),
+        (model(json!({"name": "a", "aliases": ["../x"], "path": "/m/a.gguf"})), "backends.models[0].name"),
+        (json!({"backends": {"defaultSpawn": {"command": [" "]}}}), "backends.defaultSpawn.command"),
+    ];
+    for (config, key) in cases {
+        assert_eq!(issue_keys(config.clone()), [key], "for {config}");
+    }
+}
+
+#[test]
+fn values_at_the_edges_of_each_rule_are_accepted() {
+    let edges = json!({
+        "router": {"host": "127.0.0.2", "port": 1},
+        "models": {"preloadModels": ["Qwen3-8B.Q4_K_M"]},
+        "proxy": {"maxBodyBytes": 4_294_967_296_u64, "queueSize": 100_000},
+        "startup": {"retryAttempts": 100},
+        "security": {"adminToken": "eight-ch", "corsOrigins": ["*", "https://app.example.com"], "allowedHosts": ["*.lan"]},
+        "backends": {"basePort": 1024, "models": [{"name": "a", "aliases": ["alpha"], "path": "/m/a.gguf"}]},
+    });
+    assert_eq!(issues_of(edges), Vec::<String>::new());
+}
+
 #[test]
 fn exposed_host_with_a_token_is_accepted() {
     let config = json!({"server": {"host": "0.0.0.0"}, "security": {"adminToken": "a-long-secret"}});
