@@ -7,15 +7,20 @@ fn limits(slots: usize, queue_size: usize, timeout_ms: u64) -> Limits {
     Limits { slots, queue_size, queue_timeout: Duration::from_millis(timeout_ms) }
 }
 
-/// Waits (on the gates' change signal, not a clock) until `model` has `queued` requests waiting.
+/// Waits (on the gates' change signal, not a clock) until `model` has `queued` requests waiting; fails
+/// (at once, on the paused clock) if that never happens.
 async fn until_queued(gates: &Gates, model: &str, queued: usize) {
-    loop {
-        let changed = gates.changed.notified();
-        if gates.stats().iter().any(|s| s.model == model && s.queued == queued) {
-            return;
+    let reached = async {
+        loop {
+            let changed = gates.changed.notified();
+            if gates.stats().iter().any(|s| s.model == model && s.queued == queued) {
+                return;
+            }
+            changed.await;
         }
-        changed.await;
-    }
+    };
+    let never = tokio::time::timeout(Duration::from_secs(3600), reached).await;
+    assert!(never.is_ok(), "{model} never had {queued} request(s) queued: {:?}", gates.stats());
 }
 
 fn spawn_admit(gates: &Gates, l: Limits) -> tokio::task::JoinHandle<Result<Duration, ApiError>> {
