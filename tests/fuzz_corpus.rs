@@ -2,6 +2,9 @@
 //! fuzz targets run (`fuzz/props.rs`), so every `cargo test` re-checks them without cargo-fuzz or nightly.
 //! A check that panics fails the test and names the file.
 
+// The fuzz checks assert by panicking, `expect` included (clippy allows it in #[test] fns only).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 #[path = "../fuzz/props.rs"]
 mod props;
 
