@@ -61,7 +61,13 @@ impl Db {
         first.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
         migrate::run(&mut first)?;
         drop(first);
-        let manager = SqliteConnectionManager::file(&path).with_init(|c| c.execute_batch(PRAGMAS));
+        let manager = SqliteConnectionManager::file(&path).with_init(|c| {
+            c.execute_batch(PRAGMAS)?;
+            // Every transaction takes the write lock up front (IMMEDIATE): a deferred one that reads first
+            // fails at once ("database is locked") when another write lands before its first write.
+            c.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+            Ok(())
+        });
         let pool = Pool::builder().max_size(4).build(manager)?;
         Ok(Self { pool, path })
     }

@@ -22,9 +22,7 @@ impl Db {
     /// Unchanged rows are not rewritten, so listing often costs no database writes.
     pub async fn sync_router_models(&self, entries: Vec<CatalogEntry>) -> Result<(), DbError> {
         self.call(move |c| {
-            // Write lock up front: a deferred transaction that reads first fails at once ("database is
-            // locked") when another write lands between its read and its first write.
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = c.transaction()?;
             let ids: Vec<&str> = entries.iter().map(|e| e.file.id.as_str()).collect();
             let stale = stale_ids(&tx, &ids)?;
             for id in stale {

@@ -106,7 +106,7 @@ impl Db {
     /// Stores a batch in one transaction and returns the rows with their ids.
     pub async fn insert_requests(&self, batch: Vec<NewRequest>) -> Result<Vec<RequestRow>, DbError> {
         self.call(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = c.transaction()?;
             let mut rows = Vec::with_capacity(batch.len());
             {
                 let mut stmt = tx.prepare_cached(

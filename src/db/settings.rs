@@ -21,7 +21,7 @@ impl Db {
     /// Writes all pairs in one transaction: either every change lands or none.
     pub async fn save_settings(&self, changes: Map<String, Value>) -> Result<(), DbError> {
         self.call(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = c.transaction()?;
             let now = now_ms();
             for (key, value) in changes {
                 tx.execute(
