@@ -1,29 +1,17 @@
 // Logs page: a live tail of the server's log (our own lines and every llama-server's output), newest
-// first, with filters, pause / resume and history paging.
+// first, with filters, pause / resume and history paging. The view only: LogsController
+// (logs-controller.js) holds the lines, the filters and the live buffering, and says what changed;
+// this page keeps the table's rows in step with it and passes on the clicks and the filter form.
 //
-// - Filters (minimum level, source, model, search) live in the URL query (?level=&source=&model=&search=),
-//   so a view can be linked; each change reloads the first page (`logs:get`, PAGE_SIZE lines).
-// - Live `logs:entry` broadcasts that match the filters are queued and prepended in small batches
-//   (rows are appended to the DOM, never re-rendered). At most `window` rows stay in the DOM:
-//   MAX_ROWS, or more once the user loaded older pages (up to HARD_MAX), so the lines asked for do
-//   not vanish; the oldest rows are dropped first, and "Load older" brings them back.
-// - Pause holds matching lines (the newest `window` of them) and counts them ("N new"); Resume
-//   shows them. A reconnect reloads the first page (at once when following, on Resume when paused).
-// - "Load older" asks for `before` = the oldest shown id while the server says `hasMore`.
-// - A polite live region announces the number of new lines at most every ANNOUNCE_MS, never each line.
+// - Rows are added and removed as the controller says (prepended, appended, dropped), never re-rendered.
+// - Selects apply on change; text fields after a TYPING_MS pause, or at once on Enter.
+// - A polite live region announces what the controller reports (a page, older lines, a count of new lines).
 import { Component, h, replaceChildren } from "../core/component.js";
-import { LEVELS, logRow, matchesLog } from "../components/log-list.js";
+import { LEVELS, logRow } from "../components/log-list.js";
 import { formatCount } from "../core/format.js";
+import { DEFAULTS, FILTER_KEYS, HARD_MAX, LogsController } from "./logs-controller.js";
 
-export const PAGE_SIZE = 100;
-export const MAX_ROWS = 1000;
-export const HARD_MAX = 5000;
-const FLUSH_MS = 100;
 const TYPING_MS = 350;
-const ANNOUNCE_MS = 4000;
-const DEFAULTS = { level: "trace", source: "", model: "", search: "" };
-const KEYS = Object.keys(DEFAULTS);
-const SEEN_LIMIT = 200;
 
 export class LogsPage extends Component {
   getEventMap() {
@@ -100,38 +88,27 @@ export class LogsPage extends Component {
 
   onMount() {
     this.r = this.refs();
-    this.query = readQuery();
-    this.seq = 0;
-    this.loading = false;
-    this.loadedOnce = false;
-    this.duringLoad = [];
-    this.incoming = [];
-    this.held = [];
-    this.heldCount = 0;
-    this.paused = false;
-    this.stale = false;
-    this.hasMore = false;
-    this.oldestId = null;
-    this.lastId = 0;
-    this.window = MAX_ROWS;
-    this.loadingOlder = false;
-    this.unannounced = 0;
-    this.seenSources = new Set();
-    this.seenModels = new Set();
-    this._fillForm();
-    const { state } = this.props;
-    this.own(state.subscribe("models", () => this._modelOptions()));
-    this.own(state.on("logs:entry", ({ entry } = {}) => this._onEntry(entry)));
-    let wasConnected = false;
-    this.own(state.subscribe("connection", (status) => {
-      const connected = status === "connected";
-      if (connected && !wasConnected && this.loadedOnce) this._reconnected();
-      wasConnected = connected;
-    }));
-    this.own(() => clearTimeout(this.flushTimer));
+    const c = new LogsController({ state: this.props.state });
+    this.c = c;
+    this.own(() => c.destroy());
     this.own(() => clearTimeout(this.typingTimer));
-    this.own(() => clearTimeout(this.announceTimer));
-    this._load();
+    const { body, table, sources } = this.r;
+    c.on("reset", (logs) => replaceChildren(body, logs.map(logRow)));
+    c.on("prepend", (batch, drop) => this._prepend(batch, drop));
+    c.on("append", (logs) => {
+      const frag = document.createDocumentFragment();
+      for (const entry of logs) frag.append(logRow(entry));
+      body.append(frag);
+    });
+    c.on("busy", (busy) => (busy ? table.setAttribute("aria-busy", "true") : table.removeAttribute("aria-busy")));
+    c.on("meta", () => this._showMeta());
+    c.on("held", () => this._showFresh());
+    c.on("error", (err) => this._showError(err));
+    c.on("sources", (names) => replaceChildren(sources, names.map((s) => h("option", { value: s }))));
+    c.on("models", () => this._modelOptions());
+    c.on("announce", (what) => this._say(announcement(what)));
+    this._fillForm();
+    c.start();
   }
 
   // ---- filters -------------------------------------------------------------------------------
@@ -159,8 +136,8 @@ export class LogsPage extends Component {
 
   handleClear() {
     const form = this.r.filters;
-    for (const key of KEYS) form.elements[key].value = DEFAULTS[key];
-    this._applyForm({ announce: true });
+    for (const key of FILTER_KEYS) form.elements[key].value = DEFAULTS[key];
+    this._applyForm();
     form.elements.level.focus();
   }
 
@@ -168,46 +145,34 @@ export class LogsPage extends Component {
     const form = this.r.filters;
     if (button.dataset.filterSource !== undefined) {
       form.elements.source.value = button.dataset.filterSource;
-      this._applyForm({ announce: true });
+      this._applyForm();
       form.elements.source.focus();
     } else {
       this._modelOptions(button.dataset.filterModel);
-      this._applyForm({ announce: true });
+      this._applyForm();
       form.elements.model.focus();
     }
   }
 
-  _applyForm({ announce = true } = {}) {
+  _applyForm() {
     clearTimeout(this.typingTimer);
-    const form = this.r.filters;
-    const next = {};
-    for (const key of KEYS) next[key] = form.elements[key].value.trim();
-    if (!LEVELS.some(([l]) => l === next.level)) next.level = DEFAULTS.level;
-    if (KEYS.every((key) => next[key] === this.query[key])) return;
-    this.query = next;
-    this._writeQuery();
-    this._load({ announce });
+    const { elements } = this.r.filters;
+    this.c.setFilters(Object.fromEntries(FILTER_KEYS.map((key) => [key, elements[key].value])));
   }
 
   _fillForm() {
     const form = this.r.filters;
-    form.elements.level.value = this.query.level;
-    form.elements.source.value = this.query.source;
-    form.elements.search.value = this.query.search;
+    form.elements.level.value = this.c.query.level;
+    form.elements.source.value = this.c.query.source;
+    form.elements.search.value = this.c.query.search;
     this._modelOptions();
   }
 
-  /**
-   * Catalog models, models seen in log lines, and the chosen one; rebuilt only when the set changes.
-   * `selected` (default: the query's model) is chosen afterwards.
-   */
+  /** The model choices, rebuilt only when the set changes; `selected` (default: the query's model) is chosen. */
   _modelOptions(selected) {
     const select = this.r.filters.elements.model;
-    const value = selected ?? this.query.model;
-    const names = new Set((this.props.state.get("models") || []).map((m) => m.id));
-    for (const m of this.seenModels) names.add(m);
-    for (const m of [this.query.model, value]) if (m) names.add(m);
-    const sorted = [...names].sort();
+    const value = selected ?? this.c.query.model;
+    const sorted = this.c.modelNames(value);
     const current = [...select.options].slice(1).map((o) => o.value);
     if (sorted.join("\n") !== current.join("\n")) {
       replaceChildren(select, h("option", { value: "" }, "Any model"), sorted.map((id) => h("option", { value: id }, id)));
@@ -215,203 +180,34 @@ export class LogsPage extends Component {
     select.value = value;
   }
 
-  _writeQuery() {
-    const params = new URLSearchParams();
-    for (const key of KEYS) if (this.query[key] && this.query[key] !== DEFAULTS[key]) params.set(key, this.query[key]);
-    const search = params.toString();
-    window.history.replaceState(window.history.state, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
-  }
+  // ---- lines ---------------------------------------------------------------------------------
 
-  _requestFilters() {
-    const { level, source, model, search } = this.query;
-    return {
-      level: level && level !== "trace" ? level : undefined,
-      source: source || undefined,
-      model: model || undefined,
-      search: search || undefined,
-    };
-  }
-
-  // ---- loading -------------------------------------------------------------------------------
-
-  async _load({ announce = false } = {}) {
-    const seq = ++this.seq;
-    this.loading = true;
-    this.duringLoad = [];
-    this.r.table.setAttribute("aria-busy", "true");
-    try {
-      const { logs = [], hasMore = false } = await this.props.state.request("logs:get", { ...this._requestFilters(), limit: PAGE_SIZE });
-      if (seq !== this.seq || !this.el) return;
-      this.loadedOnce = true;
-      this.window = MAX_ROWS;
-      this.hasMore = Boolean(hasMore);
-      this.incoming = [];
-      this.held = [];
-      this.heldCount = 0;
-      this.stale = false;
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-      replaceChildren(this.r.body, logs.map(logRow));
-      this.lastId = logs[0]?.id ?? 0;
-      this.oldestId = logs.at(-1)?.id ?? null;
-      this._noteSeen(logs);
-      this._showError(null);
-      this.loading = false;
-      const late = this.duringLoad.splice(0);
-      for (const entry of late) this._onEntry(entry);
-      this._showMeta();
-      if (announce) this._say(logs.length ? `Showing ${countText(logs.length)}${this.hasMore ? ", older lines available" : ""}` : "No log lines match these filters");
-    } catch (err) {
-      if (seq === this.seq && this.el) this._showError(err);
-    } finally {
-      if (seq === this.seq && this.el) {
-        this.loading = false;
-        this.r.table.removeAttribute("aria-busy");
-      }
-    }
-  }
-
-  async handleOlder() {
-    if (this.loadingOlder || !this.hasMore || !this.oldestId || this.loading) return;
-    if (this.r.body.rows.length >= HARD_MAX) return;
-    const seq = this.seq;
-    const before = this.oldestId;
-    this.loadingOlder = true;
-    this._showMeta();
-    try {
-      const { logs = [], hasMore = false } = await this.props.state.request("logs:get", { ...this._requestFilters(), before, limit: PAGE_SIZE });
-      // Filters changed, or live lines pushed the oldest row out meanwhile: the answer no longer joins on.
-      if (seq !== this.seq || !this.el || this.oldestId !== before) return;
-      const room = HARD_MAX - this.r.body.rows.length;
-      const rows = logs.slice(0, Math.max(0, room));
-      const frag = document.createDocumentFragment();
-      for (const entry of rows) frag.append(logRow(entry));
-      this.r.body.append(frag);
-      this.hasMore = Boolean(hasMore) || rows.length < logs.length;
-      this.oldestId = rows.at(-1)?.id ?? this.oldestId;
-      this.window = Math.min(HARD_MAX, Math.max(this.window, this.r.body.rows.length));
-      this._noteSeen(rows);
-      this._showError(null);
-      this._say(rows.length ? `Loaded ${countText(rows.length)} older` : "No older lines");
-    } catch (err) {
-      if (this.el) this._showError(err);
-    } finally {
-      this.loadingOlder = false;
-      if (this.el) this._showMeta();
-    }
-  }
-
-  _reconnected() {
-    // Lines logged while we were away never arrived: start again from the newest page.
-    if (this.paused) {
-      this.stale = true;
-      this._showMeta();
-    } else {
-      this._load();
-    }
-  }
-
-  // ---- live lines ----------------------------------------------------------------------------
-
-  _onEntry(entry) {
-    if (!entry || !Number.isFinite(entry.id) || !this.el) return;
-    if (this.loading) {
-      this.duringLoad.push(entry);
-      return;
-    }
-    if (!this.loadedOnce || entry.id <= this.lastId || !matchesLog(entry, this.query)) return;
-    this.lastId = entry.id;
-    this._noteSeen([entry]);
-    this._announceLater();
-    if (this.paused) {
-      this.heldCount += 1;
-      this.held.push(entry);
-      if (this.held.length > this.window) this.held.splice(0, this.held.length - this.window);
-      this._showFresh();
-      return;
-    }
-    this.incoming.push(entry);
-    if (this.incoming.length > this.window) this.incoming.splice(0, this.incoming.length - this.window);
-    if (!this.flushTimer) this.flushTimer = setTimeout(() => this._flush(), FLUSH_MS);
-  }
-
-  /** Prepends the queued lines (oldest of them lowest) and drops the oldest rows past the window. */
-  _flush() {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (!this.el) return;
-    const batch = this.incoming.splice(0);
-    if (!batch.length) return;
-    const frag = document.createDocumentFragment();
-    for (let i = batch.length - 1; i >= 0; i -= 1) frag.append(logRow(batch[i]));
-    this.r.body.prepend(frag);
-    const body = this.r.body;
-    let dropped = false;
-    while (body.rows.length > this.window) {
-      body.lastElementChild.remove();
-      dropped = true;
-    }
-    if (dropped) {
-      this.hasMore = true;
-      this.oldestId = Number(body.lastElementChild?.dataset.logId) || null;
-    } else if (this.oldestId === null) {
-      this.oldestId = batch[0].id;
-    }
-    this._showMeta();
+  handleOlder() {
+    this.c.loadOlder();
   }
 
   handlePause() {
-    if (this.paused) return this.handleResume();
-    this.paused = true;
-    this._flush();
-    this._showMeta();
+    if (this.c.paused) this.handleResume();
+    else this.c.pause();
   }
 
   handleResume() {
-    if (!this.paused) return;
+    if (!this.c.paused) return;
     const focusPause = document.activeElement === this.r.fresh;
-    this.paused = false;
-    if (this.stale) {
-      this._load();
-    } else {
-      this.incoming.push(...this.held);
-      this.held = [];
-      this.heldCount = 0;
-      this._flush();
-    }
-    this.heldCount = 0;
-    this._showMeta();
+    this.c.resume();
     if (focusPause) this.r.pause.focus();
   }
 
-  _noteSeen(entries) {
-    let models = false;
-    for (const e of entries) {
-      if (e.source && !this.seenSources.has(e.source) && this.seenSources.size < SEEN_LIMIT) {
-        this.seenSources.add(e.source);
-        const options = [...this.seenSources].sort().map((s) => h("option", { value: s }));
-        replaceChildren(this.r.sources, options);
-      }
-      if (e.model && !this.seenModels.has(e.model) && this.seenModels.size < SEEN_LIMIT) {
-        this.seenModels.add(e.model);
-        models = true;
-      }
-    }
-    if (models) this._modelOptions();
+  /** New lines on top (`batch` is oldest first, so its first line ends lowest), `drop` oldest rows off the end. */
+  _prepend(batch, drop) {
+    const { body } = this.r;
+    const frag = document.createDocumentFragment();
+    for (let i = batch.length - 1; i >= 0; i -= 1) frag.append(logRow(batch[i]));
+    body.prepend(frag);
+    for (let i = 0; i < drop; i += 1) body.lastElementChild.remove();
   }
 
   // ---- status --------------------------------------------------------------------------------
-
-  _announceLater() {
-    this.unannounced += 1;
-    if (this.announceTimer) return;
-    this.announceTimer = setTimeout(() => {
-      this.announceTimer = null;
-      const n = this.unannounced;
-      this.unannounced = 0;
-      if (n && this.el) this._say(`${countText(n, "new log line")}${this.paused ? " while paused" : ""}`);
-    }, ANNOUNCE_MS);
-  }
 
   /** Sets the live region's text; a repeat of the same text is varied so it is read again. */
   _say(text) {
@@ -421,33 +217,33 @@ export class LogsPage extends Component {
 
   _showMeta() {
     const { summary, empty, table, older, olderNote, pause, live, liveText } = this.r;
+    const c = this.c;
     const shown = this.r.body.rows.length;
-    const filtered = KEYS.some((key) => this.query[key] !== DEFAULTS[key]);
     summary.textContent = shown
-      ? `${countText(shown)} shown, newest first${this.hasMore ? " · older lines available" : ""}`
+      ? `${countText(shown)} shown, newest first${c.hasMore ? " · older lines available" : ""}`
       : "No lines shown";
     empty.hidden = shown > 0;
     table.hidden = shown === 0;
-    empty.textContent = filtered ? "No log lines match these filters." : "No log lines yet.";
-    pause.textContent = this.paused ? "Resume" : "Pause";
-    pause.dataset.state = this.paused ? "paused" : "live";
-    live.dataset.state = this.paused ? "paused" : "live";
-    liveText.textContent = this.paused ? (this.stale ? "Paused · reconnected, Resume reloads" : "Paused") : "Live";
+    empty.textContent = c.filtered() ? "No log lines match these filters." : "No log lines yet.";
+    pause.textContent = c.paused ? "Resume" : "Pause";
+    pause.dataset.state = c.paused ? "paused" : "live";
+    live.dataset.state = c.paused ? "paused" : "live";
+    liveText.textContent = c.paused ? (c.stale ? "Paused · reconnected, Resume reloads" : "Paused") : "Live";
     const full = shown >= HARD_MAX;
-    const canLoad = this.hasMore && !!this.oldestId && !this.loadingOlder && !full;
+    const canLoad = c.hasMore && !!c.oldestId && !c.loadingOlder && !full;
     older.setAttribute("aria-disabled", String(!canLoad));
-    older.textContent = this.loadingOlder ? "Loading older…" : this.hasMore ? "Load older" : "No older lines";
+    older.textContent = c.loadingOlder ? "Loading older…" : c.hasMore ? "Load older" : "No older lines";
     // Kept (disabled) while focused, so reaching the end does not drop keyboard focus.
-    older.hidden = !this.hasMore && !this.loadingOlder && document.activeElement !== older;
+    older.hidden = !c.hasMore && !c.loadingOlder && document.activeElement !== older;
     olderNote.textContent = full ? `Showing the newest ${formatCount(HARD_MAX)} lines; narrow the filters to see older ones.` : "";
     this._showFresh();
   }
 
   _showFresh() {
     const { fresh } = this.r;
-    const show = this.paused && this.heldCount > 0;
+    const show = this.c.paused && this.c.heldCount > 0;
     fresh.hidden = !show;
-    fresh.textContent = show ? `${formatCount(this.heldCount)} new` : "";
+    fresh.textContent = show ? `${formatCount(this.c.heldCount)} new` : "";
     if (show) fresh.title = "Resume and show them";
   }
 
@@ -457,17 +253,15 @@ export class LogsPage extends Component {
   }
 }
 
-function countText(n, noun = "line") {
-  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
+/** The live region's text for a controller "announce" event. */
+function announcement({ kind, count, hasMore, paused }) {
+  if (kind === "page") {
+    return count ? `Showing ${countText(count)}${hasMore ? ", older lines available" : ""}` : "No log lines match these filters";
+  }
+  if (kind === "older") return count ? `Loaded ${countText(count)} older` : "No older lines";
+  return `${countText(count, "new log line")}${paused ? " while paused" : ""}`;
 }
 
-function readQuery() {
-  const params = new URLSearchParams(window.location.search);
-  const level = params.get("level");
-  return {
-    level: LEVELS.some(([l]) => l === level) ? level : DEFAULTS.level,
-    source: (params.get("source") || "").trim().slice(0, 128),
-    model: (params.get("model") || "").trim().slice(0, 256),
-    search: (params.get("search") || "").trim().slice(0, 256),
-  };
+function countText(n, noun = "line") {
+  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
