@@ -25,28 +25,16 @@ pub fn routes() -> Router<AppState> {
 
 async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     crate::auth::check_admin(&state.config(), &headers)?;
-    let stopping = state.backends.stop_all("admin reload").await?;
+    let stopping = state.models.stop_backends("admin reload").await?;
     tracing::info!(?stopping, "admin reload: stopping every backend");
     Ok(Json(json!({"success": true, "stopping": stopping})))
 }
 
 async fn rescan(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     crate::auth::check_admin(&state.config(), &headers)?;
-    let before = ids(&state.model_list().await?);
-    let models = state.refresh_models().await?;
-    let after = ids(&models);
-    crate::live::broadcast(&state, "models:updated", json!({"models": models})).await;
-    crate::live::drop_stale_sessions(&state);
-    Ok(Json(json!({
-        "success": true,
-        "added": after.iter().filter(|id| !before.contains(id)).count(),
-        "removed": before.iter().filter(|id| !after.contains(id)).count(),
-        "total": after.len(),
-    })))
-}
-
-fn ids(models: &[Value]) -> Vec<String> {
-    models.iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect()
+    let counts = state.models.scan().await?;
+    state.bus.recheck_sessions();
+    Ok(Json(json!({"success": true, "added": counts.added, "removed": counts.removed, "total": counts.total})))
 }
 
 /// Forwards to the backend when it is running; a stopped one answers 503 with its status (never started here).
@@ -66,10 +54,9 @@ async fn forward(state: &AppState, headers: &HeaderMap, model: &str, endpoint: &
     crate::auth::check_admin(&state.config(), headers)?;
     let config = state.config();
     let backend = config.backends.model(model).ok_or_else(|| ApiError::ModelNotFound(model.to_string()))?;
-    let status = state.backends.status(&backend.name);
-    let Some(upstream) = status.as_ref().and_then(|s| s.upstream()) else {
-        let state_name = status.map_or("unloaded", |s| s.state.model_status());
-        let body = json!({"status": state_name, "model": backend.name});
+    let Some(upstream) = state.models.backend_upstream(&backend.name) else {
+        let status = state.models.get(&backend.name).map(|m| m.live.status);
+        let body = json!({"status": status.unwrap_or(crate::models::ModelStatus::Unloaded), "model": backend.name});
         return Ok((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response());
     };
     let upstream = upstream

@@ -176,3 +176,40 @@ pub fn json_kind(v: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+impl From<crate::core::activity::AdmissionError> for ApiError {
+    fn from(err: crate::core::activity::AdmissionError) -> Self {
+        use crate::core::activity::AdmissionError as E;
+        match err {
+            E::QueueFull { model, queued, retry_after } => Self::QueueFull { model, queued, retry_after },
+            E::QueueTimeout { model, waited_ms, retry_after } => Self::QueueTimeout { model, waited_ms, retry_after },
+            E::Closed => Self::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<crate::models::ModelError> for ApiError {
+    fn from(err: crate::models::ModelError) -> Self {
+        use crate::models::ModelError as E;
+        match err {
+            E::NotFound(id) => Self::ModelNotFound(id),
+            E::BadName(message) => Self::bad("model", message),
+            E::NotForwarded(message) => Self::NotFound(message),
+            E::Router(message) => Self::Router(message),
+            E::Backend(err) => err.into(),
+            E::Admission(err) => err.into(),
+            E::Db(err) => err.into(),
+            E::Internal(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl From<crate::backends::persist::PersistError> for ApiError {
+    fn from(err: crate::backends::persist::PersistError) -> Self {
+        use crate::backends::persist::PersistError as E;
+        match err {
+            E::WouldNotLoad(message) => Self::bad("config", message),
+            E::Write(_) => Self::Internal(err.to_string()),
+        }
+    }
+}

@@ -50,9 +50,9 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let latest = state.latest_metrics_sample();
-    let clients = crate::live::client_count(&state);
+    let latest = state.latest_sample();
+    let clients = state.bus.audience();
     let mut text = crate::metrics::prometheus::render(latest.as_ref(), state.started.elapsed().as_secs_f64(), clients);
-    state.proxy.render_metrics(&mut text);
+    state.proxy.render_metrics(&state.activity, &mut text);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }

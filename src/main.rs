@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     let startup = Startup { loaded, cli: cli.overrides(), data_dir: cli.data_dir, log_rx, log_dropped };
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        llama_dashboard::shutdown::on_signal(cancel.clone());
+        llama_dashboard::app::shutdown::on_signal(cancel.clone());
         app::run(startup, cancel).await
     });
     match result {

@@ -7,8 +7,8 @@ use super::instance::{self, Event, Outcome, Spec};
 use super::memory::{self, Need};
 use super::{BackendError, BackendState, BackendStatus, Command, Inputs, MetadataCache, Ready, Reply, Statuses};
 use crate::config::{BackendModel, Config, SharedConfig};
+use crate::core::activity::Gates;
 use crate::metrics::Sample;
-use crate::proxy::Gates;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -463,25 +463,9 @@ impl Manager {
         self.start_pending();
     }
 
+    /// Idle backends are stopped by the one idle task of every model kind (`models::idle`); the tick only
+    /// retries starts that were waiting for room or for a crash backoff.
     fn on_tick(&mut self) {
-        let config = self.config.config();
-        let idle: Vec<String> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| s.state() == BackendState::Ready)
-            .filter(|(id, s)| match config.backends.model(id) {
-                None => true,
-                Some(m) => {
-                    let ttl = config.backends.ttl_of(m);
-                    let since = self.gates.last_active(id).into_iter().chain(s.ready_at).max();
-                    ttl > 0 && !self.gates.busy(id) && since.is_some_and(|t| t.elapsed().as_secs() as i64 >= ttl)
-                }
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in idle {
-            self.request_stop(&id, "idle");
-        }
         self.start_pending();
     }
 

@@ -4,17 +4,15 @@
 
 pub mod discovery;
 mod instance;
-mod listing;
 mod manager;
 pub mod memory;
 mod metadata;
 pub mod persist;
 
-pub use listing::{Activity, model_json};
 pub use metadata::MetadataCache;
 
 use crate::config::SharedConfig;
-use crate::proxy::Gates;
+use crate::core::activity::Gates;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -57,7 +55,7 @@ pub struct BackendStatus {
 }
 
 impl BackendStatus {
-    fn stopped() -> Self {
+    pub fn stopped() -> Self {
         Self {
             state: BackendState::Stopped,
             port: None,
@@ -108,7 +106,7 @@ type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 /// Where a ready backend answers, with a claim that keeps it from being stopped until the request is admitted.
 pub struct Ready {
     pub upstream: crate::supervisor::Upstream,
-    pub claim: crate::proxy::Claim,
+    pub claim: crate::core::activity::Claim,
 }
 
 enum Command {

@@ -4,51 +4,60 @@
 //! and only then does the new config take effect. Running on built-in defaults, the list changes in
 //! memory only, unless `create` asks for `./llama-router.init.json` to be written.
 
-use crate::app::AppState;
-use crate::config::{self, BackendModel, Config, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig};
-use crate::error::ApiError;
+use crate::config::{self, BackendModel, Config, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, SharedConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// The file with the new list would not load (with env and CLI overrides); nothing was written.
+    #[error("{0}")]
+    WouldNotLoad(String),
+    #[error("cannot write the init file: {0}")]
+    Write(String),
+}
+
 /// `edit` gets the current config and returns the new list, or `None` when nothing changes. Returns
 /// the file written, or `None` for memory only or no change.
-pub async fn update_models(
-    state: &AppState,
+pub async fn update_models<E: From<PersistError>>(
+    store: &SharedConfig,
     create: bool,
-    edit: impl FnOnce(&Config) -> Result<Option<Vec<BackendModel>>, ApiError>,
-) -> Result<Option<PathBuf>, ApiError> {
-    let _writing = state.shared_config.lock_writes().await;
-    let current = state.config();
+    edit: impl FnOnce(&Config) -> Result<Option<Vec<BackendModel>>, E>,
+) -> Result<Option<PathBuf>, E> {
+    let _writing = store.lock_writes().await;
+    let current = store.config();
     let Some(models) = edit(&current)? else { return Ok(None) };
-    let path = match state.config_source() {
+    let path = match store.source() {
         ConfigSource::File(path) => path,
         ConfigSource::Defaults if create => PathBuf::from(DEFAULT_CONFIG_FILE),
         ConfigSource::Defaults => {
             let mut next = (*current).clone();
             next.backends.models = models;
-            state.shared_config.replace(LoadedConfig { config: next, source: ConfigSource::Defaults });
+            store.replace(LoadedConfig { config: next, source: ConfigSource::Defaults });
             return Ok(None);
         }
     };
     let target = path.clone();
     let raw = blocking(move || with_models(&target, &models)).await?;
-    let cli = config::CliOverrides { config: Some(path.clone()), ..state.cli.clone() };
+    let cli = config::CliOverrides { config: Some(path.clone()), ..store.cli().clone() };
     let next = config::effective(&raw, &cli, &|key| std::env::var(key).ok()).map_err(|issues| {
         let all = issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        ApiError::bad("config", format!("{} would not load, so it was not written: {all}", path.display()))
+        PersistError::WouldNotLoad(format!("{} would not load, so it was not written: {all}", path.display()))
     })?;
     let target = path.clone();
     let saved = blocking(move || config::write_with_backup(&target, &raw)).await?;
-    state.shared_config.replace(LoadedConfig { config: next, source: ConfigSource::File(saved.path.clone()) });
+    store.replace(LoadedConfig { config: next, source: ConfigSource::File(saved.path.clone()) });
     tracing::info!(path = %saved.path.display(), "backends.models saved");
     Ok(Some(saved.path))
 }
 
-async fn blocking<T: Send + 'static>(job: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, PersistError> {
     tokio::task::spawn_blocking(job)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(format!("cannot write the init file: {e}")))
+        .map_err(|e| PersistError::Write(e.to_string()))?
+        .map_err(|e| PersistError::Write(e.to_string()))
 }
 
 /// Blocking: replaces `backends.models` in the JSON file at `path` (created when missing) and writes it.

@@ -51,6 +51,8 @@ pub struct ServerConfig {
     pub header_timeout_ms: i64,
     /// A write to a client that makes no progress for this long closes the connection (it stopped reading).
     pub send_timeout_ms: i64,
+    /// On SIGTERM / Ctrl-C, how long `/v1` requests in flight get to finish before the rest stops.
+    pub shutdown_timeout_sec: i64,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +63,7 @@ impl Default for ServerConfig {
             max_connections: 2048,
             header_timeout_ms: 15_000,
             send_timeout_ms: 60_000,
+            shutdown_timeout_sec: 30,
         }
     }
 }

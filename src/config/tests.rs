@@ -240,7 +240,7 @@ fn the_shared_config_hands_out_the_latest_replacement() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(&dir, r#"{"server": {"port": 4100}}"#);
     let cli = CliOverrides { config: Some(path.clone()), ..Default::default() };
-    let shared = SharedConfig::new(load(&cli, &|_| None).unwrap());
+    let shared = SharedConfig::new(load(&cli, &|_| None).unwrap(), cli.clone());
     assert_eq!(shared.config().server.port, 4100);
     assert!(matches!(shared.source(), ConfigSource::File(p) if p == path));
     let earlier = shared.config();

@@ -123,6 +123,7 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     v.range("server.maxConnections", c.server.max_connections, 16, 1_000_000);
     v.range("server.headerTimeoutMs", c.server.header_timeout_ms, 1_000, 600_000);
     v.range("server.sendTimeoutMs", c.server.send_timeout_ms, 1_000, 3_600_000);
+    v.range("server.shutdownTimeoutSec", c.server.shutdown_timeout_sec, 0, 3_600);
     if c.server.port != 0 && c.server.port == c.router.port {
         v.push("router.port", format!("must differ from server.port ({})", c.server.port));
     }

@@ -13,6 +13,7 @@ pub use events::{ModelEvent, NewModelEvent};
 pub use logs::{LEVELS as LOG_LEVELS, LogQuery, LogRow, NewLog, level_number};
 pub use metrics::SampleRow;
 pub use migrate::{MIGRATIONS, schema_version};
+pub use models::ModelRow;
 pub use requests::{ModelTotals, NewRequest, RequestBucket, RequestQuery, RequestRow, SORTABLE as REQUEST_SORT_KEYS};
 
 use r2d2::Pool;
@@ -87,6 +88,4 @@ impl Db {
     }
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use crate::core::clock::now_ms;

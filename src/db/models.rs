@@ -3,7 +3,6 @@
 use super::{Db, DbError, now_ms};
 use crate::catalog::{CatalogEntry, Fingerprint};
 use rusqlite::{Connection, params};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 
 impl Db {
@@ -48,38 +47,57 @@ impl Db {
         .await
     }
 
-    /// Every known model as the contract's Model object, sorted by id (status is added by the caller).
-    pub async fn list_models(&self) -> Result<Vec<Value>, DbError> {
+    /// Every stored model, sorted by id.
+    pub async fn list_models(&self) -> Result<Vec<ModelRow>, DbError> {
         self.call(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, source, path, size_bytes, architecture, parameters, quantization, context_length,
+                "SELECT id, path, size_bytes, architecture, parameters, quantization, context_length,
                         group_name, state, last_used_at, modified_at, metadata_json, metadata_error, projector
                  FROM models ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
-                let metadata: Option<String> = r.get(12)?;
-                Ok(json!({
-                    "id": r.get::<_, String>(0)?,
-                    "source": r.get::<_, String>(1)?,
-                    "path": r.get::<_, String>(2)?,
-                    "sizeBytes": r.get::<_, i64>(3)?,
-                    "architecture": r.get::<_, Option<String>>(4)?,
-                    "parameters": r.get::<_, Option<i64>>(5)?,
-                    "quantization": r.get::<_, Option<String>>(6)?,
-                    "contextLength": r.get::<_, Option<i64>>(7)?,
-                    "group": r.get::<_, Option<String>>(8)?,
-                    "state": r.get::<_, String>(9)?,
-                    "lastUsed": r.get::<_, Option<i64>>(10)?,
-                    "modifiedAt": r.get::<_, Option<i64>>(11)?,
-                    "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
-                    "metadataError": r.get::<_, Option<String>>(13)?,
-                    "projector": r.get::<_, Option<String>>(14)?,
-                }))
+                Ok(ModelRow {
+                    id: r.get(0)?,
+                    path: r.get(1)?,
+                    size_bytes: r.get(2)?,
+                    architecture: r.get(3)?,
+                    parameters: r.get(4)?,
+                    quantization: r.get(5)?,
+                    context_length: r.get(6)?,
+                    group: r.get(7)?,
+                    state: r.get(8)?,
+                    last_used: r.get(9)?,
+                    modified_at: r.get(10)?,
+                    metadata: r.get(11)?,
+                    metadata_error: r.get(12)?,
+                    projector: r.get(13)?,
+                })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }
+}
+
+/// One row of `models`: a GGUF file of `models.directory` as the last scan read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRow {
+    pub id: String,
+    pub path: String,
+    pub size_bytes: i64,
+    pub architecture: Option<String>,
+    pub parameters: Option<i64>,
+    pub quantization: Option<String>,
+    pub context_length: Option<i64>,
+    pub group: Option<String>,
+    pub state: String,
+    /// When it was last loaded (ms).
+    pub last_used: Option<i64>,
+    pub modified_at: Option<i64>,
+    /// The GGUF summary as JSON text.
+    pub metadata: Option<String>,
+    pub metadata_error: Option<String>,
+    pub projector: Option<String>,
 }
 
 fn stale_ids(c: &Connection, present: &[&str]) -> Result<Vec<String>, DbError> {

@@ -19,15 +19,15 @@ pub async fn models_import(state: &AppState, p: &Params) -> Result<Value, ApiErr
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::bad("dir", format!("cannot be read: {e}")))?;
     let mut added = Vec::new();
-    let saved = persist::update_models(state, true, |current| {
+    let saved = persist::update_models(&state.config_store, true, |current| {
         let mut models = current.backends.models.clone();
         added = discovery::merge_imported(&mut models, found);
-        Ok((!added.is_empty()).then_some(models))
+        Ok::<_, ApiError>((!added.is_empty()).then_some(models))
     })
     .await?;
     tracing::info!(dir = %dir.display(), added = added.len(), "models imported");
-    let list = state.refresh_models().await?;
-    super::broadcast(state, "models:updated", json!({"models": list})).await;
+    state.models.refresh().await?;
+    state.models.publish_list();
     Ok(json!({
         "dir": dir.display().to_string(),
         "added": added,
@@ -66,10 +66,9 @@ pub async fn models_update(state: &AppState, p: &Params, id: &str) -> Result<Val
             format!("cannot be changed (only {})", UPDATABLE.join(", ")),
         ));
     }
-    persist::update_models(state, true, |current| edited_models(current, id, changes).map(Some)).await?;
-    let list = state.model_list().await?;
-    let model = list.iter().find(|m| m["id"] == id).cloned().unwrap_or(Value::Null);
-    super::broadcast(state, "models:updated", json!({"models": list})).await;
+    persist::update_models(&state.config_store, true, |current| edited_models(current, id, changes).map(Some)).await?;
+    let model = state.models.get(id);
+    state.models.publish_list();
     Ok(json!({"model": model}))
 }
 
@@ -101,18 +100,4 @@ fn edited_models(
         return Err(ApiError::forbidden(field(&issue.path), issue.message));
     }
     Ok(models)
-}
-
-/// `models:reset`: an `error` state back to `unloaded` (a backend's crash backoff is cleared too).
-pub async fn models_reset(state: &AppState, id: &str, source: &Value) -> Result<Value, ApiError> {
-    if source == "backend" {
-        state.backends.reset(id).await?;
-    } else if state.models_live.table.get(id).status == crate::lifecycle::ModelStatus::Error
-        && let Some(t) = state.models_live.table.requested(id, crate::lifecycle::ModelStatus::Unloaded)
-    {
-        crate::lifecycle::publish(state, t, "socket").await;
-    }
-    let status =
-        state.model_list().await?.into_iter().find(|m| m["id"] == id).map_or(Value::Null, |m| m["status"].clone());
-    Ok(json!({"id": id, "status": status}))
 }

@@ -4,9 +4,10 @@ use super::payload::Params;
 use super::proxy_events;
 use crate::app::AppState;
 use crate::config::{ConfigSource, config_from_value, router_args};
+use crate::core::bus::LiveEvent;
 use crate::db::{LogQuery, now_ms};
 use crate::error::ApiError;
-use crate::lifecycle::{self, Action};
+use crate::models::{ModelKind, ModelView};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
@@ -39,13 +40,15 @@ pub const EVENTS: [&str; 26] = [
     "presets:save",
 ];
 
-/// With `models.autoDiscovery` each list rescans `models.directory` (and the Hugging Face cache), so files
-/// added, changed or removed show up at once; without it the list is the catalog read at start or at the
-/// last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
+/// The list comes from memory. With `models.autoDiscovery` the disk is checked first (file sizes and
+/// times only; headers are read for new or changed files, the database written only when something
+/// changed), so files added, changed or removed show up at once; without it the list is the catalog read
+/// at start or at the last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
 async fn models_list(state: &AppState) -> Result<Value, ApiError> {
-    let models =
-        if state.config().models.auto_discovery { state.refresh_models().await? } else { state.model_list().await? };
-    Ok(json!({"models": models}))
+    if state.config().models.auto_discovery {
+        state.models.refresh().await?;
+    }
+    Ok(json!({"models": crate::models::to_json(&state.models.list())}))
 }
 
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
@@ -53,13 +56,19 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "models:list" => models_list(state).await,
         "models:get" => models_get(state, p).await,
         "models:scan" => models_scan(state).await,
-        "models:load" => models_action(state, p, Action::Load).await,
-        "models:unload" => models_action(state, p, Action::Unload).await,
+        "models:load" => {
+            let id = find_model(state, p)?.id;
+            Ok(json!(state.models.load(&id, "socket").await?))
+        }
+        "models:unload" => {
+            let id = find_model(state, p)?.id;
+            Ok(json!(state.models.unload(&id, "socket").await?))
+        }
         "models:update" => models_update(state, p).await,
         "models:import" => super::backend_events::models_import(state, p).await,
         "models:reset" => {
-            let (id, model) = find_model(state, p).await?;
-            super::backend_events::models_reset(state, &id, &model["source"]).await
+            let id = find_model(state, p)?.id;
+            Ok(json!(state.models.reset(&id).await?))
         }
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
@@ -73,7 +82,7 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
         "router:start" => router_control(state, RouterAction::Start).await,
         "router:stop" => router_control(state, RouterAction::Stop).await,
         "router:restart" => router_control(state, RouterAction::Restart).await,
-        "metrics:get" => Ok(json!({"metrics": state.latest_metrics()})),
+        "metrics:get" => Ok(json!({"metrics": state.latest_sample()})),
         "metrics:history" => metrics_history(state, p).await,
         "logs:get" => logs_get(state, p).await,
         "settings:get" => Ok(json!({"settings": state.settings.current()})),
@@ -85,9 +94,9 @@ pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, 
 /// Pushed to each socket on connect so a page can draw itself without asking.
 pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
     Ok(json!({
-        "models": state.model_list().await?,
+        "models": crate::models::to_json(&state.models.list()),
         "router": router_status(state),
-        "metrics": state.latest_metrics(),
+        "metrics": state.latest_sample(),
         "settings": state.settings.current(),
         "serverTime": now_ms(),
     }))
@@ -150,26 +159,7 @@ pub fn router_status(state: &AppState) -> Value {
 
 /// `router:status` for one status the router went through.
 pub fn router_status_of(state: &AppState, live: &crate::supervisor::RouterStatus) -> Value {
-    let c = state.config();
-    json!({
-        "port": c.router.port,
-        "host": c.router.host,
-        "modelsDir": c.models.directory,
-        "maxLoaded": c.models.max_loaded,
-        "contextSize": c.performance.context_size,
-        "autoStart": c.startup.auto_start,
-        "enabled": c.router.enabled,
-        "running": live.running(),
-        "state": live.state,
-        "pid": live.pid,
-        "url": live.url,
-        "uptimeMs": live.started_at.map(|t| (now_ms() - t).max(0)),
-        "exitCode": live.exit_code,
-        "error": live.error,
-        "lastLines": live.last_lines,
-        "restarts": live.restarts,
-        "configPath": config_origin(state).0,
-    })
+    crate::supervisor::router_status_json(live, &state.config(), config_origin(state).0)
 }
 
 async fn metrics_history(state: &AppState, p: &Params) -> Result<Value, ApiError> {
@@ -200,7 +190,7 @@ async fn settings_update(state: &AppState, p: &Params) -> Result<Value, ApiError
     let settings = state.settings.update(changes).await?;
     tracing::info!(keys = ?changes.keys().collect::<Vec<_>>(), "settings updated");
     let data = json!({"settings": settings});
-    super::broadcast(state, "settings:updated", data.clone()).await;
+    state.bus.publish(LiveEvent::SettingsUpdated(data.clone()));
     Ok(data)
 }
 
@@ -221,61 +211,26 @@ async fn router_control(state: &AppState, action: RouterAction) -> Result<Value,
     Ok(router_status(state))
 }
 
-/// The model named by the `id` field; it must be in the catalog, so no client string reaches the filesystem.
-async fn find_model(state: &AppState, p: &Params) -> Result<(String, Value), ApiError> {
+/// The model named by the `id` field; it must be listed, so no client string reaches the filesystem.
+fn find_model(state: &AppState, p: &Params) -> Result<ModelView, ApiError> {
     let id = p.opt_str("id", 512)?.ok_or_else(|| ApiError::bad("id", "is required"))?;
-    match state.model_list().await?.into_iter().find(|m| m["id"] == id.as_str()) {
-        Some(model) => Ok((id, model)),
-        None => Err(ApiError::ModelNotFound(id)),
-    }
-}
-
-/// Router-mode models go through the router; our own backends through their manager. Both answer at
-/// once: progress and the end arrive as `models:status`.
-async fn models_action(state: &AppState, p: &Params, action: Action) -> Result<Value, ApiError> {
-    let (id, model) = find_model(state, p).await?;
-    if model["source"] != "backend" {
-        return lifecycle::request(state, &id, action, "socket").await;
-    }
-    match action {
-        Action::Load if model["status"] == "loaded" => Ok(json!({"id": id, "status": "loaded"})),
-        Action::Load => {
-            let (state, model_id) = (state.clone(), id.clone());
-            tokio::spawn(async move {
-                if let Err(err) = state.ensure_backend(&model_id, "socket").await {
-                    tracing::warn!(model = %model_id, error = %err, "backend load failed");
-                }
-            });
-            Ok(json!({"id": id, "status": "loading"}))
-        }
-        Action::Unload => {
-            state.backends.stop(&id, "socket").await?;
-            Ok(json!({"id": id, "status": "unloading"}))
-        }
-    }
+    state.models.get(&id).ok_or(ApiError::ModelNotFound(id))
 }
 
 async fn models_update(state: &AppState, p: &Params) -> Result<Value, ApiError> {
-    let (id, model) = find_model(state, p).await?;
-    if model["source"] == "backend" {
-        return super::backend_events::models_update(state, p, &id).await;
+    let model = find_model(state, p)?;
+    match model.source {
+        ModelKind::Backend => super::backend_events::models_update(state, p, &model.id).await,
+        ModelKind::Router => proxy_events::models_update(state, p, model.id).await,
     }
-    proxy_events::models_update(state, p, id).await
 }
 
 async fn models_get(state: &AppState, p: &Params) -> Result<Value, ApiError> {
-    let (id, model) = find_model(state, p).await?;
-    let events = state.db.model_events(id, 50).await?;
+    let model = find_model(state, p)?;
+    let events = state.db.model_events(model.id.clone(), 50).await?;
     Ok(json!({"model": model, "events": events}))
 }
 
 async fn models_scan(state: &AppState) -> Result<Value, ApiError> {
-    let ids = |models: &[Value]| models.iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect::<Vec<_>>();
-    let before = ids(&state.model_list().await?);
-    let models = state.refresh_models().await?;
-    let after = ids(&models);
-    let added = after.iter().filter(|id| !before.contains(id)).count();
-    let removed = before.iter().filter(|id| !after.contains(id)).count();
-    crate::live::broadcast(state, "models:updated", json!({"models": models})).await;
-    Ok(json!({"added": added, "removed": removed, "total": after.len()}))
+    Ok(json!(state.models.scan().await?))
 }

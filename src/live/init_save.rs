@@ -3,7 +3,7 @@
 //! env and CLI overrides) *before* anything is written, persist with a backup, put it in effect, and,
 //! when its argv changed, restart the router once the requests in flight have finished (bounded). The
 //! dashboard itself stays up. Sockets admitted under an admin token that changed are disconnected after
-//! the reply (see `super::drop_stale_sessions`).
+//! the reply (by the bridge, see `super::session::drop_stale_sessions`).
 
 use super::payload::Params;
 use crate::app::AppState;
@@ -20,7 +20,7 @@ const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security.corsOrigins"];
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
-    let writing = state.shared_config.lock_writes().await;
+    let writing = state.config_store.lock_writes().await;
     let before = state.config();
     let mut submitted = Value::Object(p.required_object("config")?.clone());
     let path = match state.config_source() {
@@ -34,14 +34,14 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
     state
-        .shared_config
+        .config_store
         .replace(config::LoadedConfig { config: after.clone(), source: ConfigSource::File(saved.path.clone()) });
     drop(writing);
     tracing::info!(path = %saved.path.display(), "init file saved");
     let router_changed = router_args(&before) != router_args(&after) || before.router != after.router;
     let restarted = router_changed && state.router.status().running();
     if restarted {
-        if !state.proxy.drain(DRAIN_LIMIT).await {
+        if !state.activity.drain(DRAIN_LIMIT).await {
             tracing::warn!("requests still running after {DRAIN_LIMIT:?}; restarting the router anyway");
         }
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
@@ -82,7 +82,7 @@ fn checked(
             ),
         ));
     }
-    let cli = config::CliOverrides { config: Some(path.to_path_buf()), ..state.cli.clone() };
+    let cli = config::CliOverrides { config: Some(path.to_path_buf()), ..state.config_store.cli().clone() };
     config::effective(submitted, &cli, &|key| std::env::var(key).ok())
         .map_err(|issues| invalid(&issues, "with the environment and command-line overrides it would not run"))
 }

@@ -1,6 +1,10 @@
 //! Socket.IO on `/llamaproxws`: handshake auth, snapshot on connect, one dispatcher for every event.
+//! Broadcasts leave only through [`bridge`], which turns what the services publish on the bus into
+//! messages; a request's reply waits until the broadcasts it caused were handed out, so a client sees
+//! those before the reply.
 
 mod backend_events;
+pub mod bridge;
 pub mod envelope;
 pub mod handlers;
 mod incoming;
@@ -13,13 +17,11 @@ mod session;
 use crate::app::AppState;
 use incoming::Incoming;
 use payload::Params;
-use serde_json::{Value, json};
+use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Event, SocketRef, State};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
-use socketioxide::{SendError, SocketError};
-use std::time::Instant;
 
 pub const SOCKET_PATH: &str = "/llamaproxws";
 
@@ -27,8 +29,8 @@ pub const SOCKET_PATH: &str = "/llamaproxws";
 const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
 /// A client that joins no namespace within this long is dropped.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// A client that cannot take its owed snapshot for this long is disconnected (it can reconnect).
-const MAX_LAG: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a reply waits for the broadcasts its request caused.
+const BROADCASTS_FIRST: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     let parser =
@@ -46,86 +48,25 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     (layer, io)
 }
 
-/// A socket whose send buffer overflowed: it missed broadcasts and is owed a snapshot; broadcasts to it
-/// are skipped until one is delivered. The snapshot is built for each broadcast while a socket lags (once,
-/// shared by every lagging socket) and handed over only if it was begun after the socket's last skipped
-/// broadcast: one begun earlier could miss what that broadcast changed.
-#[derive(Clone)]
-struct Lagging {
-    since: Instant,
-    last_skip: Instant,
-}
-
-/// Deliveries run one at a time (each a loop of sends that never wait), so that a lagging socket gets
-/// exactly one snapshot however many broadcasts race, and every client gets broadcasts in the same order.
-static DELIVERY: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Connected clients; zero once shutdown has closed the namespace.
-pub fn client_count(state: &AppState) -> usize {
-    state.io.get().and_then(|io| io.of("/")).map_or(0, |ns| ns.sockets().len())
-}
-
-/// Emits a broadcast envelope to every connected client, the sender of a request included.
-/// A client whose buffer was full gets a fresh `snapshot` before its next broadcast instead of a silent gap.
-pub async fn broadcast(state: &AppState, event: &str, data: Value) {
-    let sockets = || state.io.get().and_then(|io| io.of("/")).map(|namespace| namespace.sockets());
-    let Some(before) = sockets() else { return };
-    let message = envelope::broadcast(event, data);
-    let begun = Instant::now();
-    let lagging = before.iter().any(|socket| socket.extensions.get::<Lagging>().is_some());
-    let snapshot = if lagging { Some(snapshot_message(state).await) } else { None };
-    let fresh = snapshot.as_ref().map(|snapshot| (begun, snapshot));
-    let stalled: Vec<SocketRef> = {
-        let _turn = DELIVERY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = sockets().unwrap_or_default();
-        now.into_iter().filter(|socket| !deliver(socket, event, &message, fresh)).collect()
-    };
-    for socket in stalled {
-        tracing::info!(socket = %socket.id, "client stopped reading; disconnecting it");
-        let _ = socket.disconnect();
-    }
-}
-
-/// Sends `message` to one socket, a lagging one its snapshot first (or neither while it cannot take one);
-/// false once it has lagged for longer than MAX_LAG.
-fn deliver(socket: &SocketRef, event: &str, message: &Value, fresh: Option<(Instant, &Value)>) -> bool {
-    if let Some(lag) = socket.extensions.get::<Lagging>() {
-        let caught_up =
-            fresh.is_some_and(|(begun, snapshot)| begun >= lag.last_skip && socket.emit("snapshot", snapshot).is_ok());
-        if !caught_up {
-            socket.extensions.insert(Lagging { last_skip: Instant::now(), ..lag });
-            return lag.since.elapsed() <= MAX_LAG;
-        }
-        socket.extensions.remove::<Lagging>();
-    }
-    if let Err(SendError::Socket(SocketError::InternalChannelFull)) = socket.emit(event, message) {
-        tracing::debug!(event, socket = %socket.id, "client fell behind; it will get a fresh snapshot");
-        let now = Instant::now();
-        socket.extensions.insert(Lagging { since: now, last_skip: now });
-    }
-    true
-}
-
-async fn snapshot_message(state: &AppState) -> Value {
-    let data = match handlers::snapshot(state).await {
-        Ok(data) => data,
-        Err(err) => json!({"error": err.to_socket()}),
-    };
-    envelope::broadcast("snapshot", data)
-}
-
 /// Runs before the socket joins: admits it (client cap, auth size, admin token), prepares the snapshot
 /// and registers the event handler. socketioxide tells the client it is connected before it runs the
 /// connect handler (in a spawned task), so a handler registered there could miss a client's very first
 /// request.
 async fn prepare(
     socket: SocketRef,
+    io: SocketIo,
     State(state): State<AppState>,
     auth: session::Auth,
 ) -> Result<(), session::Refused> {
-    session::admit(&state, &socket, auth, client_count(&state))?;
-    socket.extensions.insert(PendingSnapshot(snapshot_message(&state).await));
+    session::admit(&state, &socket, auth, client_count(&io))?;
+    socket.extensions.insert(PendingSnapshot(bridge::snapshot_message(&state).await));
     socket.on_fallback(on_event);
+    let bus = state.bus.clone();
+    socket.on_disconnect(move || {
+        let bus = bus.clone();
+        async move { bus.left() }
+    });
+    state.bus.joined();
     Ok(())
 }
 
@@ -164,6 +105,7 @@ async fn on_event(
         (Err(err), Ok(_)) => Err(err),
     };
     drop(in_flight);
+    state.bus.delivered(BROADCASTS_FIRST).await;
     let reply = envelope::response(&event, &result, request_id.as_ref());
     send_pending_snapshot(&socket);
     let sent = if incoming.wants_ack { ack.send(&reply) } else { socket.emit(format!("{event}:result"), &reply) };
@@ -172,11 +114,11 @@ async fn on_event(
     }
     // After the reply, so that a client that changed the token hears the outcome before it is let go.
     if !session::admitted_under_current_token(&state, &socket) {
-        session::drop_stale_sessions(&state);
+        state.bus.recheck_sessions();
     }
 }
 
-/// After an HTTP endpoint that may have read the init file again (`/admin/rescan`).
-pub fn drop_stale_sessions(state: &AppState) {
-    session::drop_stale_sessions(state);
+/// Connected clients.
+fn client_count(io: &SocketIo) -> usize {
+    io.of("/").map_or(0, |ns| ns.sockets().len())
 }

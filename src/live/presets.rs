@@ -47,7 +47,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     if state.config().security.admin_token.is_none() {
         return Err(ApiError::forbidden("content", READ_ONLY));
     }
-    let writing = state.shared_config.lock_writes().await;
+    let writing = state.config_store.lock_writes().await;
     let path = presets_path(state)?;
     let content = p.opt_str("content", MAX_BYTES)?.ok_or_else(|| ApiError::bad("content", "is required"))?;
     if let Err((line, message)) = check(&content) {
@@ -63,7 +63,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     tracing::info!(path = %path.display(), "presets saved");
     let restarted = state.router.status().running();
     if restarted {
-        state.proxy.drain(std::time::Duration::from_secs(60)).await;
+        state.activity.drain(std::time::Duration::from_secs(60)).await;
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
     }
     Ok(json!({

@@ -71,11 +71,9 @@ pub async fn models_update(state: &AppState, p: &Params, id: String) -> Result<V
             }
         },
     };
-    state.db.set_model_ttl(id.clone(), ttl).await?;
-    state.proxy.set_ttl(&id, ttl);
+    state.models.set_ttl(&id, ttl).await?;
     tracing::info!(model = %id, ttl = ?ttl, "model settings updated");
-    let models = state.model_list().await?;
-    let model = models.iter().find(|m| m["id"] == id.as_str()).cloned().unwrap_or(Value::Null);
-    super::broadcast(state, "models:updated", json!({"models": models})).await;
+    let model = state.models.get(&id);
+    state.models.publish_list();
     Ok(json!({"model": model}))
 }

@@ -103,8 +103,8 @@ fn admitted_under(socket: &SocketRef, token: &Option<String>) -> bool {
 
 /// Disconnects every socket admitted under another admin token than the one in force now (changed,
 /// added or removed): a credential that was revoked no longer holds a session open.
-pub fn drop_stale_sessions(state: &AppState) {
-    let Some(namespace) = state.io.get().and_then(|io| io.of("/")) else { return };
+pub fn drop_stale_sessions(io: &socketioxide::SocketIo, state: &AppState) {
+    let Some(namespace) = io.of("/") else { return };
     let current = state.config().security.admin_token.clone();
     let mut dropped = 0;
     for socket in namespace.sockets() {

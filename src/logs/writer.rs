@@ -1,5 +1,6 @@
-//! Stores queued log lines in batches and broadcasts each stored line as `logs:entry`.
+//! Stores queued log lines in batches and publishes each stored line as `logs:entry`.
 
+use crate::core::bus::{Bus, LiveEvent};
 use crate::db::{Db, NewLog, now_ms};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +13,7 @@ pub struct LogWriter {
     pub rx: mpsc::Receiver<NewLog>,
     pub dropped: Arc<AtomicU64>,
     pub db: Db,
-    pub state: crate::app::AppState,
+    pub bus: Bus,
     pub cancel: CancellationToken,
 }
 
@@ -50,7 +51,7 @@ impl LogWriter {
         match self.db.insert_logs(std::mem::take(batch)).await {
             Ok(rows) => {
                 for row in rows {
-                    crate::live::broadcast(&self.state, "logs:entry", serde_json::json!({ "entry": row })).await;
+                    self.bus.publish(LiveEvent::LogsEntry(serde_json::json!({ "entry": row })));
                 }
             }
             // Not logged through tracing: that would feed the failure back into this writer.

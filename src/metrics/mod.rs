@@ -1,10 +1,11 @@
-//! System metrics: a sampler task that stores each sample, publishes the latest and broadcasts it.
+//! System metrics: a sampler task that stores each sample and publishes it (latest value and bus).
 
 pub mod gpu;
 pub mod process_memory;
 pub mod prometheus;
 pub mod sample;
 
+use crate::core::bus::{Bus, LiveEvent};
 use crate::db::{Db, SampleRow, now_ms};
 use crate::settings::Settings;
 use gpu::GpuProbe;
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 /// Everything the sampler task needs; built by `app`.
 pub struct SamplerTask {
     pub db: Db,
-    pub state: crate::app::AppState,
+    pub bus: Bus,
     pub settings: watch::Receiver<Settings>,
     pub latest: watch::Sender<Option<Sample>>,
     pub data_dir: PathBuf,
@@ -73,7 +74,7 @@ impl SamplerTask {
         }
         let data = serde_json::json!({ "metrics": &sample });
         self.latest.send_replace(Some(sample));
-        crate::live::broadcast(&self.state, "metrics:update", data).await;
+        self.bus.publish(LiveEvent::MetricsUpdate(data));
     }
 
     /// Sleeps until the next tick; an interval change takes effect at once. `false` on shutdown.

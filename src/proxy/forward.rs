@@ -1,13 +1,14 @@
 //! `/v1/*` except the model list: authenticate, read the body, resolve the model, wait for a slot,
 //! forward the bytes untouched and stream the answer back as it comes.
 
+use super::headers;
 use super::incoming::{self, Incoming};
-use super::resolve::{self, Route};
 use super::tap::{Tap, error_chain};
 use super::telemetry::Exchange;
-use super::{gate::Limits, headers};
 use crate::app::AppState;
+use crate::core::activity::Limits;
 use crate::error::ApiError;
+use crate::models::Route;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
@@ -39,7 +40,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    let Route { model, upstream, claim } = resolve::route(state, &model, parts.uri.path()).await?;
+    let Route { model, upstream, claim } = state.models.route(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
@@ -49,7 +50,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         queue_timeout: Duration::from_millis(config.proxy.queue_timeout_ms.max(0) as u64),
     };
     exchange.queued();
-    let admitted = state.proxy.gates.admit(&model, &limits).await;
+    let admitted = state.activity.admit(&model, &limits).await;
     drop(claim);
     exchange.dequeued();
     let admission = admitted?;

@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::models::ModelView;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -17,11 +18,8 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
 }
 
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let found = models(&state, &headers).await.and_then(|all| {
-        all.into_iter()
-            .find(|m| m["id"] == id.as_str() || m["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == &id)))
-            .ok_or(ApiError::ModelNotFound(id))
-    });
+    let found = super::auth::check(&state.config(), &headers)
+        .and_then(|()| state.models.find(&id).map(|m| openai_model(&m)).ok_or(ApiError::ModelNotFound(id)));
     match found {
         Ok(model) => Json(model).into_response(),
         Err(err) => err.into_response(),
@@ -30,27 +28,25 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>, headers:
 
 async fn models(state: &AppState, headers: &HeaderMap) -> Result<Vec<Value>, ApiError> {
     super::auth::check(&state.config(), headers)?;
-    Ok(state.model_list().await?.iter().map(|m| openai_model(state, m)).collect())
+    Ok(state.models.list().iter().map(openai_model).collect())
 }
 
-fn openai_model(state: &AppState, m: &Value) -> Value {
-    let id = m["id"].as_str().unwrap_or_default();
-    let aliases = state.models_live.table.get(id).aliases;
+fn openai_model(m: &ModelView) -> Value {
     json!({
-        "id": id,
+        "id": m.id,
         "object": "model",
-        "created": m["modifiedAt"].as_i64().map_or(0, |ms| ms / 1000),
+        "created": m.modified_at().map_or(0, |ms| ms / 1000),
         "owned_by": "llama-dashboard",
-        "status": m["status"],
-        "aliases": aliases,
-        "ttl_sec": m["ttlSec"],
-        "unload_at": m["unloadAt"],
+        "status": m.live.status,
+        "aliases": m.aliases,
+        "ttl_sec": m.live.ttl_sec,
+        "unload_at": m.live.unload_at,
         "meta": {
-            "architecture": m["architecture"],
-            "parameters": m["parameters"],
-            "quantization": m["quantization"],
-            "context_length": m["contextLength"],
-            "size_bytes": m["sizeBytes"],
+            "architecture": m.fact("architecture"),
+            "parameters": m.fact("parameters"),
+            "quantization": m.fact("quantization"),
+            "context_length": m.fact("contextLength"),
+            "size_bytes": m.fact("sizeBytes"),
         },
     })
 }

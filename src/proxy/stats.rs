@@ -2,6 +2,7 @@
 //! over a window. Broadcast at most twice a second while requests come and go.
 
 use crate::app::AppState;
+use crate::core::bus::LiveEvent;
 use crate::db::{ModelTotals, now_ms};
 use crate::error::ApiError;
 use serde_json::{Value, json};
@@ -12,7 +13,7 @@ const COALESCE: Duration = Duration::from_millis(500);
 pub const DEFAULT_WINDOW_MS: i64 = 3_600_000;
 
 pub async fn payload(state: &AppState, since: i64) -> Result<Value, ApiError> {
-    let queues = state.proxy.gates.stats();
+    let queues = state.activity.stats();
     let models = state.db.request_totals(since).await?;
     let totals = sum(&models);
     Ok(json!({
@@ -49,7 +50,7 @@ fn sum(models: &[ModelTotals]) -> ModelTotals {
 
 /// Broadcasts `requests:stats` after queue changes, coalesced.
 pub async fn run(state: AppState, cancel: CancellationToken) {
-    let changed = state.proxy.gates.changed.clone();
+    let changed = state.activity.changed.clone();
     loop {
         tokio::select! {
             _ = changed.notified() => {}
@@ -59,11 +60,13 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
             _ = tokio::time::sleep(COALESCE) => {}
             _ = cancel.cancelled() => return,
         }
-        if crate::live::client_count(&state) == 0 {
+        if state.bus.audience() == 0 {
             continue;
         }
         match payload(&state, now_ms() - DEFAULT_WINDOW_MS).await {
-            Ok(data) => crate::live::broadcast(&state, "requests:stats", data).await,
+            Ok(data) => {
+                state.bus.publish(LiveEvent::RequestsStats(data));
+            }
             Err(err) => tracing::warn!(error = %err, "requests:stats not sent"),
         }
     }

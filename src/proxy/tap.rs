@@ -4,9 +4,9 @@
 //! so cancels the generation). An SSE body that fails midway, or ends without OpenAI's `[DONE]`,
 //! gets a final `data: {"error":...}` event instead of a silent cut.
 
-use super::gate::Admission;
 use super::telemetry::Exchange;
 use super::usage::BodySample;
+use crate::core::activity::Admission;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use futures_util::Stream;

@@ -4,6 +4,7 @@
 
 use super::usage::Usage;
 use crate::app::AppState;
+use crate::core::bus::LiveEvent;
 use crate::db::{NewRequest, now_ms};
 use crate::error::ApiError;
 use serde_json::json;
@@ -198,13 +199,13 @@ async fn store(state: &AppState, batch: Vec<NewRequest>) {
         Ok(rows) => rows,
         Err(err) => return tracing::warn!(error = %err, "request telemetry not stored"),
     };
-    if crate::live::client_count(state) == 0 {
+    if state.bus.audience() == 0 {
         return;
     }
     for row in rows {
-        crate::live::broadcast(state, "requests:completed", json!({"request": row})).await;
+        state.bus.publish(LiveEvent::RequestsCompleted(json!({"request": row})));
     }
     for id in served {
-        crate::lifecycle::announce_idle_deadline(state, &id).await;
+        state.models.publish_status(&id);
     }
 }

@@ -8,5 +8,5 @@ mod status;
 mod upstream;
 
 pub use router::{RouterHandle, SupervisorError, resolve_binary, spawn};
-pub use status::{RouterState, RouterStatus};
+pub use status::{RouterState, RouterStatus, router_status_json};
 pub use upstream::{Secret, Upstream};

@@ -60,3 +60,30 @@ impl RouterStatus {
         self.running().then_some(super::Upstream { url, key })
     }
 }
+
+/// `router:status` (and the snapshot's `router`): the init settings plus the live state of the process.
+pub fn router_status_json(
+    live: &RouterStatus,
+    c: &crate::config::Config,
+    config_path: Option<String>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "port": c.router.port,
+        "host": c.router.host,
+        "modelsDir": c.models.directory,
+        "maxLoaded": c.models.max_loaded,
+        "contextSize": c.performance.context_size,
+        "autoStart": c.startup.auto_start,
+        "enabled": c.router.enabled,
+        "running": live.running(),
+        "state": live.state,
+        "pid": live.pid,
+        "url": live.url,
+        "uptimeMs": live.started_at.map(|t| (crate::core::clock::now_ms() - t).max(0)),
+        "exitCode": live.exit_code,
+        "error": live.error,
+        "lastLines": live.last_lines,
+        "restarts": live.restarts,
+        "configPath": config_path,
+    })
+}

@@ -1,7 +1,6 @@
 //! Per-model admission: at most `limit` requests run at once (the model's parallel slots); up to
 //! `queue_size` more wait in FIFO order (tokio's semaphore is fair) for at most the queue timeout.
 
-use crate::error::ApiError;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +9,19 @@ use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 // tokio's clock (the std clock outside tests) so that the tests can pause it.
 use tokio::time::Instant;
+
+/// Why a request was not admitted to a model's slots; mapped to HTTP and socket errors at the edges.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AdmissionError {
+    /// Every slot of the model is busy and its queue is full.
+    #[error("model '{model}' is busy: {queued} requests already waiting (proxy.queueSize); retry later")]
+    QueueFull { model: String, queued: usize, retry_after: u64 },
+    /// Waited in the model's queue longer than `proxy.queueTimeoutMs`.
+    #[error("model '{model}' stayed busy for {waited_ms} ms (proxy.queueTimeoutMs); retry later")]
+    QueueTimeout { model: String, waited_ms: u64, retry_after: u64 },
+    #[error("the model's queue is closed")]
+    Closed,
+}
 
 /// How many recent queue waits the averages are taken over.
 const RECENT_WAITS: usize = 200;
@@ -91,7 +103,7 @@ impl Gate {
         }
     }
 
-    async fn admit(self: Arc<Self>, model: &str, limits: &Limits) -> Result<Admission, ApiError> {
+    async fn admit(self: Arc<Self>, model: &str, limits: &Limits) -> Result<Admission, AdmissionError> {
         let started = Instant::now();
         let permit = match self.slots.clone().try_acquire_owned() {
             Ok(permit) => permit,
@@ -105,21 +117,26 @@ impl Gate {
         Ok(Admission { gate: self, _permit: permit, waited })
     }
 
-    async fn wait(&self, model: &str, limits: &Limits, started: Instant) -> Result<OwnedSemaphorePermit, ApiError> {
+    async fn wait(
+        &self,
+        model: &str,
+        limits: &Limits,
+        started: Instant,
+    ) -> Result<OwnedSemaphorePermit, AdmissionError> {
         let queued = self.queued.fetch_add(1, Ordering::Relaxed);
         let _waiting = Waiting(self);
         self.changed.notify_one();
         if queued >= limits.queue_size {
-            return Err(ApiError::QueueFull { model: model.into(), queued, retry_after: self.retry_after() });
+            return Err(AdmissionError::QueueFull { model: model.into(), queued, retry_after: self.retry_after() });
         }
         match tokio::time::timeout(limits.queue_timeout, self.slots.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) => Err(ApiError::Internal("model queue closed".into())),
+            Ok(Err(_)) => Err(AdmissionError::Closed),
             Err(_) => {
                 // A wait that timed out counts towards the averages (and so towards Retry-After) too.
                 self.record_wait(started.elapsed());
                 let waited_ms = started.elapsed().as_millis() as u64;
-                Err(ApiError::QueueTimeout { model: model.into(), waited_ms, retry_after: self.retry_after() })
+                Err(AdmissionError::QueueTimeout { model: model.into(), waited_ms, retry_after: self.retry_after() })
             }
         }
     }
@@ -188,7 +205,7 @@ impl Drop for Claim {
 }
 
 impl Gates {
-    pub async fn admit(&self, model: &str, limits: &Limits) -> Result<Admission, ApiError> {
+    pub async fn admit(&self, model: &str, limits: &Limits) -> Result<Admission, AdmissionError> {
         self.gate(model, limits.slots).admit(model, limits).await
     }
 
@@ -214,14 +231,26 @@ impl Gates {
     /// Counts a request waiting for the model's backend to start, refusing it past `max` (a cold start
     /// takes seconds to minutes; requests must not pile up without bound meanwhile). The count is
     /// held until the returned guard is dropped.
-    pub fn wait_for_start(&self, model: &str, max: usize) -> Result<Claim, ApiError> {
-        let Ok(mut waiting) = self.starting.lock() else { return Err(ApiError::Internal("start queue".into())) };
+    pub fn wait_for_start(&self, model: &str, max: usize) -> Result<Claim, AdmissionError> {
+        let Ok(mut waiting) = self.starting.lock() else { return Err(AdmissionError::Closed) };
         let count = waiting.entry(model.to_string()).or_default();
         if *count >= max {
-            return Err(ApiError::QueueFull { model: model.into(), queued: *count, retry_after: 5 });
+            return Err(AdmissionError::QueueFull { model: model.into(), queued: *count, retry_after: 5 });
         }
         *count += 1;
         Ok(Claim { claims: self.starting.clone(), model: model.to_string() })
+    }
+
+    /// Waits (at most `limit`) until no request is being served; true if none is.
+    pub async fn drain(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.active_total() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        true
     }
 
     /// Requests running, queued, or about to be admitted.
@@ -250,5 +279,5 @@ impl Gates {
 }
 
 #[cfg(test)]
-#[path = "gate_tests.rs"]
+#[path = "activity_tests.rs"]
 mod tests;

@@ -1,20 +1,10 @@
 //! The live status of router-mode models, as the router reports it, with the transitions we record.
 //! Only the follower task and the load/unload requests write here.
 
-use serde::Serialize;
+use crate::models::ModelStatus;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelStatus {
-    Unloaded,
-    Loading,
-    Loaded,
-    Unloading,
-    Error,
-}
 
 #[derive(Debug, Clone)]
 pub struct LiveModel {

@@ -23,7 +23,7 @@ async fn until_queued(gates: &Gates, model: &str, queued: usize) {
     assert!(never.is_ok(), "{model} never had {queued} request(s) queued: {:?}", gates.stats());
 }
 
-fn spawn_admit(gates: &Gates, l: Limits) -> tokio::task::JoinHandle<Result<Duration, ApiError>> {
+fn spawn_admit(gates: &Gates, l: Limits) -> tokio::task::JoinHandle<Result<Duration, AdmissionError>> {
     let gates = gates.clone();
     tokio::spawn(async move { gates.admit("m", &l).await.map(|a| a.waited) })
 }
@@ -35,11 +35,11 @@ async fn a_full_queue_refuses_at_once_and_a_slow_slot_times_out() {
     let waiting = spawn_admit(&gates, limits(1, 1, 100));
     until_queued(&gates, "m", 1).await;
     match gates.admit("m", &limits(1, 1, 100)).await {
-        Err(ApiError::QueueFull { queued: 1, retry_after: 1, .. }) => {}
+        Err(AdmissionError::QueueFull { queued: 1, retry_after: 1, .. }) => {}
         other => panic!("expected a full queue, got {:?}", other.map(|a| a.waited)),
     }
     match waiting.await.unwrap() {
-        Err(ApiError::QueueTimeout { waited_ms, retry_after: 1, .. }) => assert_eq!(waited_ms, 100),
+        Err(AdmissionError::QueueTimeout { waited_ms, retry_after: 1, .. }) => assert_eq!(waited_ms, 100),
         other => panic!("expected a queue timeout, got {other:?}"),
     }
     let stats = &gates.stats()[0];
@@ -86,7 +86,7 @@ async fn retry_after_is_the_recent_average_wait_rounded_up_between_1_and_60_seco
 async fn a_changed_slot_count_replaces_the_gate_and_running_requests_keep_their_slot() {
     let gates = Gates::default();
     let old = gates.admit("m", &limits(1, 0, 100)).await.unwrap();
-    assert!(matches!(gates.admit("m", &limits(1, 0, 100)).await, Err(ApiError::QueueFull { .. })));
+    assert!(matches!(gates.admit("m", &limits(1, 0, 100)).await, Err(AdmissionError::QueueFull { .. })));
     let a = gates.admit("m", &limits(2, 0, 100)).await.unwrap();
     let b = gates.admit("m", &limits(2, 0, 100)).await.unwrap();
     assert_eq!(gates.stats()[0].limit, 2);
@@ -122,7 +122,7 @@ fn requests_waiting_for_a_start_are_capped_until_one_leaves() {
     let gates = Gates::default();
     let first = gates.wait_for_start("m", 2).unwrap();
     let _second = gates.wait_for_start("m", 2).unwrap();
-    assert!(matches!(gates.wait_for_start("m", 2), Err(ApiError::QueueFull { queued: 2, .. })));
+    assert!(matches!(gates.wait_for_start("m", 2), Err(AdmissionError::QueueFull { queued: 2, .. })));
     assert!(gates.wait_for_start("other", 2).is_ok(), "per model");
     drop(first);
     assert!(gates.wait_for_start("m", 2).is_ok());

@@ -1,8 +1,7 @@
 //! Follows the router's model status: `/models` once per connection, then `/models/sse`
 //! (or polling `/models` every 500 ms on builds without it). Stops following while the router is down.
 
-use super::publish;
-use crate::app::AppState;
+use crate::models::Models;
 use crate::supervisor::Upstream;
 use serde_json::Value;
 use std::time::Duration;
@@ -11,13 +10,14 @@ use tokio_util::sync::CancellationToken;
 const POLL: Duration = Duration::from_millis(500);
 const RECONNECT: Duration = Duration::from_millis(300);
 
-pub async fn run(state: AppState, cancel: CancellationToken) {
-    let mut router = state.router.subscribe();
+pub async fn run(models: Models, cancel: CancellationToken) {
+    let router_handle = models.0.parts.router.clone();
+    let mut router = router_handle.subscribe();
     loop {
         let upstream = router.borrow_and_update().upstream();
         if let Some(upstream) = upstream {
             tokio::select! {
-                _ = follow(&state, &upstream) => {}
+                _ = follow(&models, &upstream) => {}
                 _ = router.changed() => {}
                 _ = cancel.cancelled() => return,
             }
@@ -27,71 +27,69 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
                 _ = cancel.cancelled() => return,
             }
         }
-        if !state.router.status().running() {
-            let reason = state.router.status().error.map(|_| "the llama-server router stopped unexpectedly");
-            for t in state.models_live.table.reset_all(reason) {
-                publish(&state, t, "router").await;
-            }
+        if !router_handle.status().running() {
+            let reason = router_handle.status().error.map(|_| "the llama-server router stopped unexpectedly");
+            models.router_stopped(reason).await;
         }
         tokio::time::sleep(RECONNECT).await;
     }
 }
 
 /// One connection's worth of following; returns when the stream ends or fails.
-async fn follow(state: &AppState, upstream: &Upstream) {
-    sync_all(state, upstream).await;
-    let response = match upstream.get(&state.models_live.client, "/models/sse").send().await {
+async fn follow(models: &Models, upstream: &Upstream) {
+    sync_all(models, upstream).await;
+    let response = match upstream.get(&models.0.client, "/models/sse").send().await {
         Ok(r) if r.status().is_success() => r,
-        Ok(r) if r.status().as_u16() == 404 => return poll(state, upstream).await,
+        Ok(r) if r.status().as_u16() == 404 => return poll(models, upstream).await,
         Ok(r) => return tracing::warn!(status = r.status().as_u16(), "router refused /models/sse"),
         Err(err) => return tracing::debug!(error = %err, "router /models/sse unavailable"),
     };
-    read_events(state, response).await;
+    read_events(models, response).await;
 }
 
-async fn read_events(state: &AppState, mut response: reqwest::Response) {
+async fn read_events(models: &Models, mut response: reqwest::Response) {
     let mut buffer = String::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buffer.find('\n') {
             let line: String = buffer.drain(..=end).collect();
             if let Some(json) = line.trim_end().strip_prefix("data:") {
-                apply_event(state, json.trim()).await;
+                apply_event(models, json.trim()).await;
             }
         }
     }
 }
 
 /// `{"model":ID,"event":"status_change","data":{"status":..,"progress":{"value":..},"exit_code":..}}`
-async fn apply_event(state: &AppState, json: &str) {
+async fn apply_event(models: &Models, json: &str) {
     let Ok(event) = serde_json::from_str::<Value>(json) else { return };
     let (Some(id), Some(data)) = (event["model"].as_str(), event.get("data")) else { return };
     let Some(status) = data["status"].as_str() else { return };
     let progress = data["progress"]["value"].as_f64();
-    if let Some(t) = state.models_live.table.report(id, status, progress, data["exit_code"].as_i64()) {
-        publish(state, t, "router").await;
+    if let Some(t) = models.router_table().report(id, status, progress, data["exit_code"].as_i64()) {
+        models.publish_transition(t, "router").await;
     }
 }
 
 /// Reads `/models` and applies each model's status (tolerant of older field layouts).
-async fn sync_all(state: &AppState, upstream: &Upstream) {
-    let Ok(resp) = upstream.get(&state.models_live.client, "/models").send().await else { return };
+async fn sync_all(models: &Models, upstream: &Upstream) {
+    let Ok(resp) = upstream.get(&models.0.client, "/models").send().await else { return };
     let Ok(body) = resp.json::<Value>().await else { return };
     for model in body["data"].as_array().into_iter().flatten() {
         let Some(id) = model["id"].as_str() else { continue };
         let aliases = model["aliases"].as_array().into_iter().flatten().filter_map(|a| a.as_str());
-        state.models_live.table.set_aliases(id, aliases.map(str::to_string).collect());
+        models.router_table().set_aliases(id, aliases.map(str::to_string).collect());
         let status = model["status"]["value"].as_str().or_else(|| model["status"].as_str()).unwrap_or("unloaded");
-        if let Some(t) = state.models_live.table.report(id, status, None, None) {
-            publish(state, t, "router").await;
+        if let Some(t) = models.router_table().report(id, status, None, None) {
+            models.publish_transition(t, "router").await;
         }
     }
 }
 
-async fn poll(state: &AppState, upstream: &Upstream) {
+async fn poll(models: &Models, upstream: &Upstream) {
     tracing::info!("router has no /models/sse; polling /models");
-    while state.router.status().running() {
-        sync_all(state, upstream).await;
+    while models.0.parts.router.status().running() {
+        sync_all(models, upstream).await;
         tokio::time::sleep(POLL).await;
     }
 }

@@ -1,0 +1,50 @@
+//! What every HTTP handler and socket event gets: handles to the services, nothing else. Domain logic
+//! lives in the services (`models`, `settings`, ...); background tasks take only the handles they use.
+
+use crate::config::{Config, ConfigSource, SharedConfig};
+use crate::core::activity::Gates;
+use crate::core::bus::Bus;
+use crate::db::Db;
+use crate::metrics::Sample;
+use crate::models::Models;
+use crate::proxy::Proxy;
+use crate::settings::SettingsStore;
+use crate::supervisor::RouterHandle;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The effective config, its source and the command line (re-applied on reload).
+    pub config_store: SharedConfig,
+    pub db: Db,
+    pub settings: SettingsStore,
+    pub models: Models,
+    pub router: RouterHandle,
+    pub proxy: Proxy,
+    /// Per-model requests running and queued (shared by the proxy, the backends and the idle rule).
+    pub activity: Gates,
+    pub bus: Bus,
+    pub latest: watch::Receiver<Option<Sample>>,
+    pub started: Instant,
+    /// Where the public listener is bound (a token may not be removed while it is not loopback).
+    pub listen_addr: SocketAddr,
+}
+
+impl AppState {
+    /// A snapshot of the effective config.
+    pub fn config(&self) -> Arc<Config> {
+        self.config_store.config()
+    }
+
+    pub fn config_source(&self) -> ConfigSource {
+        self.config_store.source()
+    }
+
+    pub fn latest_sample(&self) -> Option<Sample> {
+        self.latest.borrow().clone()
+    }
+}

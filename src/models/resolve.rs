@@ -1,0 +1,56 @@
+//! How to reach the model a request names: one of our own backends (`backends.models`, by name or alias;
+//! started and waited for here), else a model the router reported (by id or alias) or the catalog.
+//! Names are only ever compared with known ids, never used as paths; the caller capped their length.
+
+use super::{ModelError, Models};
+use crate::core::activity::Claim;
+use crate::supervisor::Upstream;
+
+pub struct Route {
+    /// The model's id (the request may have used an alias).
+    pub model: String,
+    /// Where the upstream answers, and its key.
+    pub upstream: Upstream,
+    /// For an own backend: held until the request is admitted, so the backend is not stopped before.
+    pub claim: Option<Claim>,
+}
+
+impl Models {
+    pub async fn route(&self, name: &str, path: &str) -> Result<Route, ModelError> {
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(ModelError::BadName("must be a model id or alias (see GET /v1/models)"));
+        }
+        let config = self.config();
+        if let Some(backend) = config.backends.model(name) {
+            let endpoints = &config.backends.spawn_of(backend).proxy_endpoints;
+            if !endpoints.iter().any(|prefix| path.starts_with(prefix.as_str())) {
+                return Err(ModelError::NotForwarded(format!(
+                    "'{path}' is not forwarded to backend '{}' (proxyEndpoints)",
+                    backend.name
+                )));
+            }
+            let ready = self.ensure_backend(&backend.name, "request").await?;
+            return Ok(Route { model: backend.name.clone(), upstream: ready.upstream, claim: Some(ready.claim) });
+        }
+        let table = self.router_table();
+        let model = if self.router_knows(name) {
+            name.to_string()
+        } else if let Some(id) = table.id_for_alias(name) {
+            id
+        } else if looks_like_path(name) {
+            return Err(ModelError::BadName("must be a model id or alias, not a path"));
+        } else {
+            return Err(ModelError::NotFound(name.to_string()));
+        };
+        match self.0.parts.router.upstream() {
+            Some(upstream) => Ok(Route { model, upstream, claim: None }),
+            None => Err(ModelError::Router(format!(
+                "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
+            ))),
+        }
+    }
+}
+
+fn looks_like_path(name: &str) -> bool {
+    name.contains(['/', '\\']) || name.contains("..") || name.starts_with('~') || name.starts_with('.')
+}
