@@ -165,17 +165,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// How a JSON value's type reads in an error message ("a string", "an object").
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub use crate::core::json_kind;
 
 impl From<crate::core::activity::AdmissionError> for ApiError {
     fn from(err: crate::core::activity::AdmissionError) -> Self {
@@ -210,6 +200,16 @@ impl From<crate::backends::persist::PersistError> for ApiError {
         match err {
             E::WouldNotLoad(message) => Self::bad("config", message),
             E::Write(_) => Self::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<crate::settings::SettingsError> for ApiError {
+    fn from(err: crate::settings::SettingsError) -> Self {
+        use crate::settings::SettingsError as E;
+        match err {
+            E::Invalid { field, message } => Self::bad(field, message),
+            E::Db(err) => err.into(),
         }
     }
 }

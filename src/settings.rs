@@ -2,8 +2,8 @@
 //! published on a watch channel so running tasks (the metrics sampler, retention) follow them live.
 
 use crate::config::Config;
+use crate::core::json_kind as kind;
 use crate::db::{Db, DbError};
-use crate::error::{ApiError, json_kind as kind};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
@@ -34,22 +34,25 @@ impl Settings {
     }
 
     /// Applies one validated change; the error names `settings.<key>`.
-    fn apply(&mut self, key: &str, value: &Value) -> Result<(), ApiError> {
+    fn apply(&mut self, key: &str, value: &Value) -> Result<(), SettingsError> {
         let field = format!("settings.{key}");
         if key == "theme" {
             let theme = value.as_str().filter(|t| THEMES.contains(t));
             self.theme = theme
-                .ok_or_else(|| ApiError::bad(&field, format!("must be one of {}, got {value}", THEMES.join(", "))))?
+                .ok_or_else(|| {
+                    SettingsError::invalid(&field, format!("must be one of {}, got {value}", THEMES.join(", ")))
+                })?
                 .to_string();
             return Ok(());
         }
         let Some((_, min, max)) = RANGES.iter().find(|(k, _, _)| *k == key) else {
-            return Err(ApiError::bad(field, "unknown setting"));
+            return Err(SettingsError::invalid(field, "unknown setting"));
         };
-        let n =
-            value.as_i64().ok_or_else(|| ApiError::bad(&field, format!("must be an integer, got {}", kind(value))))?;
+        let n = value
+            .as_i64()
+            .ok_or_else(|| SettingsError::invalid(&field, format!("must be an integer, got {}", kind(value))))?;
         if n < *min || n > *max {
-            return Err(ApiError::bad(field, format!("must be between {min} and {max}, got {n}")));
+            return Err(SettingsError::invalid(field, format!("must be between {min} and {max}, got {n}")));
         }
         match key {
             "metricsIntervalMs" => self.metrics_interval_ms = n,
@@ -88,7 +91,7 @@ impl SettingsStore {
     }
 
     /// Validates every change first, then stores them together: a bad key changes nothing.
-    pub async fn update(&self, changes: &Map<String, Value>) -> Result<Settings, ApiError> {
+    pub async fn update(&self, changes: &Map<String, Value>) -> Result<Settings, SettingsError> {
         let mut next = self.current();
         for (key, value) in changes {
             next.apply(key, value)?;
@@ -96,5 +99,20 @@ impl SettingsStore {
         self.db.save_settings(changes.clone()).await?;
         self.tx.send_replace(next.clone());
         Ok(next)
+    }
+}
+
+/// A change `settings:update` refuses, or a failure to store it.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl SettingsError {
+    fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), message: message.into() }
     }
 }

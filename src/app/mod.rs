@@ -76,7 +76,8 @@ pub async fn run(startup: Startup, stop: CancellationToken) -> Result<(), AppErr
     let listen_addr = listener.local_addr().map_err(AppError::Serve)?;
     let stages =
         Stages { tasks: CancellationToken::new(), children: CancellationToken::new(), logs: CancellationToken::new() };
-    let Built { state, latest_tx, telemetry_rx, children } = build(&startup, db, listen_addr, &stages).await?;
+    let Built { state, latest_tx, telemetry_rx, children } =
+        build(&startup.loaded, &startup.cli, db, listen_addr, &stages).await?;
     state.models.first_scan().await;
     let (socket_layer, io) = crate::live::layer(state.clone());
     let app = routes::with_sockets(state.clone(), socket_layer);
@@ -129,12 +130,13 @@ struct Built {
 }
 
 async fn build(
-    startup: &Startup,
+    loaded: &LoadedConfig,
+    cli: &CliOverrides,
     db: Db,
     listen_addr: std::net::SocketAddr,
     stages: &Stages,
 ) -> Result<Built, AppError> {
-    let config_store = SharedConfig::new(startup.loaded.clone(), startup.cli.clone());
+    let config_store = SharedConfig::new(loaded.clone(), cli.clone());
     let (latest_tx, latest) = watch::channel(None);
     let activity = Gates::default();
     let bus = Bus::new();
@@ -158,7 +160,7 @@ async fn build(
         latest: latest.clone(),
     })?;
     let (proxy, telemetry_rx) = Proxy::new()?;
-    let settings = SettingsStore::load(db.clone(), &startup.loaded.config).await?;
+    let settings = SettingsStore::load(db.clone(), &loaded.config).await?;
     let state = AppState {
         config_store,
         db,
@@ -173,6 +175,17 @@ async fn build(
         listen_addr,
     };
     Ok(Built { state, latest_tx, telemetry_rx, children: vec![router_task, backends_task] })
+}
+
+/// The services wired as [`run`] wires them, with the stored catalog read and no background task
+/// running: for tests that drive [`routes::router`] with `oneshot`. The router and backends actors idle
+/// until asked.
+pub async fn services(loaded: LoadedConfig, db: Db, listen_addr: std::net::SocketAddr) -> Result<AppState, AppError> {
+    let stages =
+        Stages { tasks: CancellationToken::new(), children: CancellationToken::new(), logs: CancellationToken::new() };
+    let built = build(&loaded, &CliOverrides::default(), db, listen_addr, &stages).await?;
+    built.state.models.first_scan().await;
+    Ok(built.state)
 }
 
 fn spawn_tasks(

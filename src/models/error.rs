@@ -1,4 +1,4 @@
-//! What the model service can fail with; the edges map it to HTTP and socket errors (`crate::error`).
+//! What the model service can fail with; the edges map it to HTTP and socket errors (`ApiError`).
 
 use crate::backends::BackendError;
 use crate::core::activity::AdmissionError;
