@@ -29,23 +29,34 @@ impl Models {
                 views.push(self.router_view(&id, Details::Preset(PresetDetails::new())));
             }
         }
-        let children = match self.0.parts.router.status().pid {
-            Some(pid) if views.iter().any(|m| m.live.status == ModelStatus::Loaded) => {
-                crate::metrics::process_memory::router_children(pid)
-            }
-            _ => Default::default(),
-        };
-        for view in &mut views {
-            view.rss_bytes = children.get(&view.id).and_then(|pid| crate::metrics::process_memory::rss_bytes(*pid));
-        }
+        self.add_rss(&mut views);
         views
     }
 
     pub(super) fn router_view_of(&self, id: &str) -> Option<ModelView> {
-        if !self.router_knows(id) {
-            return None;
+        let row = self.0.files.read().ok().and_then(|files| files.iter().find(|row| row.id == id).cloned());
+        let details = match row {
+            Some(row) => Details::File(FileDetails::from(&row)),
+            None if self.0.table.contains(id) => Details::Preset(PresetDetails::new()),
+            None => return None,
+        };
+        let mut view = [self.router_view(id, details)];
+        self.add_rss(&mut view);
+        let [view] = view;
+        Some(view)
+    }
+
+    /// The memory of each loaded model's process (a child of the router).
+    fn add_rss(&self, views: &mut [ModelView]) {
+        let children = match self.0.parts.router.status().pid {
+            Some(pid) if views.iter().any(|m| m.live.status == ModelStatus::Loaded) => {
+                crate::metrics::process_memory::router_children(pid)
+            }
+            _ => return,
+        };
+        for view in views {
+            view.rss_bytes = children.get(&view.id).and_then(|pid| crate::metrics::process_memory::rss_bytes(*pid));
         }
-        self.router_views().into_iter().find(|m| m.id == id)
     }
 
     /// A file of the catalog or a model the router reported.
