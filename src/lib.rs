@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod logs;
 pub mod metrics;
+pub mod process;
 pub mod proxy;
 pub mod pull;
 pub mod retention;

@@ -4,8 +4,8 @@
 //! found taken is retried on the next one), then wait for its exit or for a stop (SIGTERM, grace, SIGKILL).
 //! Every outcome is reported to the manager as an [`Event`] tagged with the instance's generation.
 
+use crate::process::child::{self, RunningChild};
 use crate::supervisor::Secret;
-use crate::supervisor::child::{self, RunningChild};
 use crate::supervisor::model_ports::ModelPorts;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,11 +1,11 @@
 //! The actor that owns the native llama-server router process. Callers hold a [`RouterHandle`];
 //! only this task touches the child, so start/stop/crash handling never race.
 
-use super::child::{self, RunningChild};
 use super::model_ports::ModelPorts;
 use super::status::{RouterState, RouterStatus};
 use crate::config::{Config, SharedConfig, router_args};
 use crate::db::now_ms;
+use crate::process::child::{self, RunningChild};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! One llama-server child process: spawn in its own process group with a parent-death signal,
 //! capture its output line by line, stop it with SIGTERM -> grace -> SIGKILL.
 
-use super::model_ports::ModelPorts;
+use crate::supervisor::Secret;
+use crate::supervisor::model_ports::ModelPorts;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
@@ -66,7 +67,7 @@ async fn join_all(readers: Vec<JoinHandle<()>>) {
 /// kernel kill it when we die, even by SIGKILL; without setpriv, kill_on_drop still covers normal exits.
 /// `key` becomes its `LLAMA_API_KEY` (environment, not argv: other users can read a process's argv);
 /// a key file named by our own environment is not passed on.
-pub fn spawn(program: &Path, args: &[String], ports: ModelPorts, key: &super::Secret) -> std::io::Result<RunningChild> {
+pub fn spawn(program: &Path, args: &[String], ports: ModelPorts, key: &Secret) -> std::io::Result<RunningChild> {
     let mut cmd = match which("setpriv") {
         Some(setpriv) => {
             let mut c = Command::new(setpriv);
