@@ -8,6 +8,7 @@ use super::memory::{self, Need};
 use super::{BackendError, BackendState, BackendStatus, Command, Inputs, MetadataCache, Ready, Reply, Statuses};
 use crate::config::{BackendModel, Config, SharedConfig};
 use crate::metrics::Sample;
+use crate::process::restart::Backoff;
 use crate::proxy::Gates;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,9 +19,6 @@ const TICK: Duration = Duration::from_secs(1);
 /// How long a stop waits for the backend's requests in flight.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// A backend that ran this long before crashing is not counted as crashing repeatedly.
-const STABLE_RUN: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 struct Slot {
@@ -34,8 +32,8 @@ struct Slot {
     ready_at: Option<Instant>,
     /// When it last stopped (ms since the epoch): memory a metrics sample taken before still counts as used.
     stopped_at_ms: Option<i64>,
-    crashes: u32,
-    crashed_at: Option<Instant>,
+    /// Crashes after being ready; a start waits out its delay.
+    backoff: Backoff,
     /// Ports handed to its process while it starts, so no other backend starting at once takes them.
     reserved_ports: Vec<u16>,
 }
@@ -124,8 +122,7 @@ impl Manager {
             }
             Command::Reset { model, reply } => {
                 if let Some(slot) = self.slots.get_mut(&model) {
-                    slot.crashes = 0;
-                    slot.crashed_at = None;
+                    slot.backoff.reset();
                 }
                 if self.slots.get(&model).is_some_and(|s| s.state() == BackendState::Error) {
                     self.set(&model, |s| {
@@ -272,7 +269,7 @@ impl Manager {
             return;
         };
         let Some(slot) = self.slots.get(id) else { return };
-        if !slot.want_start || slot.occupies() || !backoff_passed(slot) {
+        if !slot.want_start || slot.occupies() || !slot.backoff.passed(Instant::now()) {
             return;
         }
         let group = spec.group_name();
@@ -433,7 +430,7 @@ impl Manager {
                 });
             }
             Outcome::Exited { exit_code, lines, requested } => {
-                let ran_long = slot.ready_at.is_some_and(|at| at.elapsed() >= STABLE_RUN);
+                let ran_for = slot.ready_at.map(|at| at.elapsed());
                 slot.stop = None;
                 slot.ready_at = None;
                 slot.stopped_at_ms = Some(crate::db::now_ms());
@@ -441,9 +438,7 @@ impl Manager {
                     tracing::info!(model = %id, exit_code, "backend stopped");
                     self.set(&id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });
                 } else {
-                    // A crash after a long healthy run starts the backoff afresh.
-                    slot.crashes = if ran_long { 1 } else { slot.crashes + 1 };
-                    slot.crashed_at = Some(Instant::now());
+                    slot.backoff.record_crash(Instant::now(), ran_for);
                     let error =
                         format!("exited unexpectedly with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
                     tracing::warn!(model = %id, exit_code, "backend {error}");
@@ -543,12 +538,6 @@ impl Manager {
             }
         }
     }
-}
-
-fn backoff_passed(slot: &Slot) -> bool {
-    let Some(at) = slot.crashed_at else { return true };
-    let wait = Duration::from_secs(1u64 << slot.crashes.saturating_sub(1).min(5)).min(MAX_BACKOFF);
-    at.elapsed() >= wait
 }
 
 /// A bare `llama-server` resolves like the router's binary; anything else is used as written.

@@ -2,3 +2,5 @@
 //! spawning and stopping a child, waiting until it answers, and when and how to restart one that died.
 
 pub mod child;
+pub mod health;
+pub mod restart;
