@@ -9,6 +9,7 @@ mod manager;
 pub mod memory;
 mod metadata;
 pub mod persist;
+mod plan;
 
 pub use listing::{Activity, model_json};
 pub use metadata::MetadataCache;
