@@ -19,6 +19,7 @@ pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod models;
+pub mod process;
 pub mod proxy;
 pub mod pull;
 pub mod retention;

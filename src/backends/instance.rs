@@ -4,11 +4,13 @@
 //! found taken is retried on the next one), then wait for its exit or for a stop (SIGTERM, grace, SIGKILL).
 //! Every outcome is reported to the manager as an [`Event`] tagged with the instance's generation.
 
+use crate::process::child::{self, RunningChild};
+use crate::process::health::{NotReady, Probe, wait_ready};
+use crate::process::restart::exit_code;
 use crate::supervisor::Secret;
-use crate::supervisor::child::{self, RunningChild};
 use crate::supervisor::model_ports::ModelPorts;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Short, so that a backend is used within a few ms of being ready (a local GET is cheap).
@@ -128,35 +130,20 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
     };
     tracing::info!(model = %spec.model, port, pid = running.pid, "backend starting");
     let url = format!("http://127.0.0.1:{port}{}", spec.health_path);
-    let deadline = Instant::now() + spec.deadline;
-    loop {
-        tokio::select! {
-            status = running.child.wait() => {
-                let exit_code = status.ok().and_then(exit_code);
-                let lines = running.final_lines().await;
-                if lines.iter().any(|l| is_port_taken(l)) {
-                    return Start::PortTaken;
-                }
-                let error = format!("exited during startup with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
-                return Start::Failed(Outcome::Failed { error, exit_code, lines });
-            }
-            _ = &mut *stop => {
-                let exit_code = child::stop(&mut running, STOP_GRACE).await;
-                let lines = running.final_lines().await;
-                return Start::Failed(Outcome::Failed { error: "stopped while starting".into(), exit_code, lines });
-            }
-            _ = tokio::time::sleep(POLL) => {}
+    let probe = Probe { client, url: &url, key: &spec.key, every: POLL };
+    let error = match wait_ready(&mut running, &probe, spec.deadline, stop).await {
+        Ok(()) => return Start::Ready(running),
+        Err(NotReady::Exited { lines, .. }) if lines.iter().any(|l| is_port_taken(l)) => return Start::PortTaken,
+        Err(NotReady::Exited { code, lines }) => {
+            let error = format!("exited during startup with code {}", code.map_or("none".into(), |c| c.to_string()));
+            return Start::Failed(Outcome::Failed { error, exit_code: code, lines });
         }
-        if client.get(&url).bearer_auth(spec.key.expose()).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Start::Ready(running);
-        }
-        if Instant::now() >= deadline {
-            let exit_code = child::stop(&mut running, STOP_GRACE).await;
-            let lines = running.final_lines().await;
-            let error = format!("not ready within {} s (backends.startTimeoutSec)", spec.deadline.as_secs());
-            return Start::Failed(Outcome::Failed { error, exit_code, lines });
-        }
-    }
+        Err(NotReady::Deadline) => format!("not ready within {} s (backends.startTimeoutSec)", spec.deadline.as_secs()),
+        Err(NotReady::Cancelled) => "stopped while starting".into(),
+    };
+    let exit_code = child::stop(&mut running, STOP_GRACE).await;
+    let lines = running.final_lines().await;
+    Start::Failed(Outcome::Failed { error, exit_code, lines })
 }
 
 /// A path names a file; a bare name is looked up on PATH (setpriv would otherwise report it only by exiting).
@@ -165,12 +152,6 @@ fn program_exists(program: &std::path::Path) -> bool {
         return program.is_file();
     }
     program.to_str().and_then(child::which).is_some()
-}
-
-/// The exit code, or 128 + the signal for a process killed by one (as shells report it).
-fn exit_code(status: std::process::ExitStatus) -> Option<i32> {
-    use std::os::unix::process::ExitStatusExt;
-    status.code().or_else(|| status.signal().map(|s| 128 + s))
 }
 
 fn is_port_taken(line: &str) -> bool {

@@ -1,14 +1,16 @@
-//! The one owner of every backend's state. It decides start / wait / stop, so callers never race:
-//! a request waits on a reply while the manager makes room (other groups stopped, the least recently
-//! used backend evicted past `backends.maxRunning`), starts the process, and answers every waiter once
-//! the backend is ready or has failed. Stops of ready backends wait for their requests in flight.
+//! The one owner of every backend's state, so callers never race: a request waits on a reply while the
+//! manager makes room (what to stop, refuse or start is [`plan`]'s decision), starts the process, and
+//! answers every waiter once the backend is ready or has failed. Stops of ready backends wait for their
+//! requests in flight.
 
 use super::instance::{self, Event, Outcome, Spec};
-use super::memory::{self, Need};
+use super::memory;
+use super::plan::{self, FreeMemory, PlanInput, SlotView};
 use super::{BackendError, BackendState, BackendStatus, Command, Inputs, MetadataCache, Ready, Reply, Statuses};
 use crate::config::{BackendModel, Config, SharedConfig};
 use crate::core::activity::Gates;
 use crate::metrics::Sample;
+use crate::process::restart::Backoff;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -18,9 +20,6 @@ const TICK: Duration = Duration::from_secs(1);
 /// How long a stop waits for the backend's requests in flight.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// A backend that ran this long before crashing is not counted as crashing repeatedly.
-const STABLE_RUN: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 struct Slot {
@@ -34,8 +33,8 @@ struct Slot {
     ready_at: Option<Instant>,
     /// When it last stopped (ms since the epoch): memory a metrics sample taken before still counts as used.
     stopped_at_ms: Option<i64>,
-    crashes: u32,
-    crashed_at: Option<Instant>,
+    /// Crashes after being ready; a start waits out its delay.
+    backoff: Backoff,
     /// Ports handed to its process while it starts, so no other backend starting at once takes them.
     reserved_ports: Vec<u16>,
 }
@@ -124,8 +123,7 @@ impl Manager {
             }
             Command::Reset { model, reply } => {
                 if let Some(slot) = self.slots.get_mut(&model) {
-                    slot.crashes = 0;
-                    slot.crashed_at = None;
+                    slot.backoff.reset();
                 }
                 if self.slots.get(&model).is_some_and(|s| s.state() == BackendState::Error) {
                     self.set(&model, |s| {
@@ -149,96 +147,49 @@ impl Manager {
         }
         slot.want_start = true;
         slot.start_reason = reason;
-        self.make_room(config, &spec);
-        self.try_start(config, &spec.name);
+        self.make_room_and_start(config, &spec);
     }
 
-    /// Stops ready backends of other groups, and the least recently used ones past `backends.maxRunning`.
-    /// A backend still starting is left to become ready and serve the requests waiting for it; the next
-    /// pass (on every ready, exit and tick) makes room then, so alternating requests cannot starve each other.
-    fn make_room(&mut self, config: &Config, spec: &BackendModel) {
-        if let Err(err) = self.could_fit(config, spec) {
+    /// Makes room for the backend and starts it when there is room: the decisions are [`plan`]'s, made
+    /// again on every request, ready, exit and tick while it is wanted.
+    fn make_room_and_start(&mut self, config: &Config, spec: &BackendModel) {
+        let memory = self
+            .latest
+            .borrow()
+            .as_ref()
+            .map(|s| FreeMemory { bytes: memory::free_bytes(s), sampled_at_ms: s.timestamp });
+        let input = PlanInput { wanted: &spec.name, max_running: config.backends.max_running, memory };
+        let plan = plan::plan(&self.views(config), &input);
+        for (id, reason) in plan.stop {
+            self.request_stop(&id, reason.as_str());
+        }
+        if let Some(err) = plan.refuse {
             self.refuse(&spec.name, err);
-            return;
         }
-        let group = spec.group_name().to_string();
-        let others: Vec<String> = self
-            .slots
-            .iter()
-            .filter(|(id, s)| **id != spec.name && s.state() == BackendState::Ready)
-            .filter(|(id, _)| config.backends.model(id).is_none_or(|m| m.group_name() != group))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in others {
-            self.request_stop(&id, "group swap");
+        if plan.start {
+            self.start(config, spec);
         }
-        self.make_memory_room(config, spec);
-        let max = config.backends.max_running;
-        if max <= 0 {
-            return;
-        }
-        loop {
-            let active = self
-                .slots
-                .iter()
-                .filter(|(id, s)| {
-                    **id != spec.name && matches!(s.state(), BackendState::Starting | BackendState::Ready)
-                })
-                .count();
-            if active < max as usize {
-                return;
+    }
+
+    /// Every backend as [`plan`] sees it.
+    fn views<'a>(&'a self, config: &'a Config) -> Vec<SlotView<'a>> {
+        let now = Instant::now();
+        let view = |(id, slot): (&'a String, &'a Slot)| {
+            let model = config.backends.model(id);
+            SlotView {
+                id,
+                state: slot.state(),
+                group: model.map(BackendModel::group_name),
+                reason: slot.status.as_ref().and_then(|s| s.reason.as_deref()),
+                last_active: self.gates.last_active(id).into_iter().chain(slot.ready_at).max(),
+                // Unknown metadata or an estimate that overflows: no memory check (llama-server reports what it finds).
+                need: model.and_then(|m| self.metadata.need(&config.backends, m)?.ok()),
+                stopped_at_ms: slot.stopped_at_ms,
+                want_start: slot.want_start,
+                in_backoff: !slot.backoff.passed(now),
             }
-            let Some(lru) = self.least_recently_used(&spec.name) else { return };
-            self.request_stop(&lru, "evicted");
-        }
-    }
-
-    /// Whether the model could fit once every other backend of ours stopped; checked before stopping any.
-    fn could_fit(&self, config: &Config, spec: &BackendModel) -> Result<(), BackendError> {
-        let (Some(need), Some(free)) = (self.need_of(config, &spec.name), self.free_now(config, &spec.name)) else {
-            return Ok(());
         };
-        let ours: u64 = self
-            .slots
-            .iter()
-            .filter(|(id, s)| **id != spec.name && matches!(s.state(), BackendState::Starting | BackendState::Ready))
-            .filter_map(|(id, _)| self.need_of(config, id))
-            .map(|n| n.total_bytes)
-            .sum();
-        let free = free + ours;
-        if free < need.total_bytes {
-            return Err(BackendError::NotEnoughMemory { model: spec.name.clone(), need, free });
-        }
-        Ok(())
-    }
-
-    /// Free memory from the latest sample, plus what our backends stopping (or stopped since) give back.
-    fn free_now(&self, config: &Config, except: &str) -> Option<u64> {
-        let sample = self.latest.borrow().clone()?;
-        let mut free = memory::free_bytes(&sample);
-        for (id, slot) in &self.slots {
-            let stopping = slot.state() == BackendState::Stopping;
-            let since_sample = slot.stopped_at_ms.is_some_and(|at| at > sample.timestamp) && !slot.occupies();
-            if id != except && (stopping || since_sample) {
-                free += self.need_of(config, id).map_or(0, |n| n.total_bytes);
-            }
-        }
-        Some(free)
-    }
-
-    /// Stops the least recently used ready backends until the model's estimated need fits.
-    fn make_memory_room(&mut self, config: &Config, spec: &BackendModel) {
-        let (Some(need), Some(mut free)) = (self.need_of(config, &spec.name), self.free_now(config, &spec.name)) else {
-            return;
-        };
-        while free < need.total_bytes {
-            let Some(victim) = self.least_recently_used(&spec.name) else { break };
-            free += self.need_of(config, &victim).map_or(0, |n| n.total_bytes);
-            self.request_stop(&victim, "memory");
-        }
-        if free < need.total_bytes {
-            self.refuse(&spec.name, BackendError::NotEnoughMemory { model: spec.name.clone(), need, free });
-        }
+        self.slots.iter().map(view).collect()
     }
 
     fn refuse(&mut self, id: &str, err: BackendError) {
@@ -249,46 +200,6 @@ impl Manager {
             s.error = Some(err.to_string());
             s.reason = Some("memory".into());
         });
-    }
-
-    /// Unknown metadata or an estimate that overflows: no memory check (llama-server reports what it finds).
-    fn need_of(&self, config: &Config, id: &str) -> Option<Need> {
-        self.metadata.need(&config.backends, config.backends.model(id)?)?.ok()
-    }
-
-    fn least_recently_used(&self, except: &str) -> Option<String> {
-        self.slots
-            .iter()
-            .filter(|(id, s)| id.as_str() != except && s.state() == BackendState::Ready)
-            .min_by_key(|(id, s)| self.gates.last_active(id).into_iter().chain(s.ready_at).max())
-            .map(|(id, _)| id.clone())
-    }
-
-    /// Starts the backend when it is wanted and there is room: no other group occupies a port or memory,
-    /// the count is under `backends.maxRunning`, and a crash backoff has passed.
-    fn try_start(&mut self, config: &Config, id: &str) {
-        let Some(spec) = config.backends.model(id).cloned() else {
-            self.fail_waiters(id, BackendError::NotConfigured(id.into()));
-            return;
-        };
-        let Some(slot) = self.slots.get(id) else { return };
-        if !slot.want_start || slot.occupies() || !backoff_passed(slot) {
-            return;
-        }
-        let group = spec.group_name();
-        let blocked = self.slots.iter().any(|(other, s)| {
-            other != id && s.occupies() && config.backends.model(other).is_none_or(|m| m.group_name() != group)
-        });
-        let max = config.backends.max_running;
-        let running = self.slots.values().filter(|s| s.occupies()).count();
-        let freeing_memory = self.slots.values().any(|s| {
-            s.state() == BackendState::Stopping
-                && s.status.as_ref().and_then(|st| st.reason.as_deref()) == Some("memory")
-        });
-        if blocked || freeing_memory || (max > 0 && running >= max as usize) {
-            return;
-        }
-        self.start(config, &spec);
     }
 
     fn start(&mut self, config: &Config, spec: &BackendModel) {
@@ -433,7 +344,7 @@ impl Manager {
                 });
             }
             Outcome::Exited { exit_code, lines, requested } => {
-                let ran_long = slot.ready_at.is_some_and(|at| at.elapsed() >= STABLE_RUN);
+                let ran_for = slot.ready_at.map(|at| at.elapsed());
                 slot.stop = None;
                 slot.ready_at = None;
                 slot.stopped_at_ms = Some(crate::db::now_ms());
@@ -441,9 +352,7 @@ impl Manager {
                     tracing::info!(model = %id, exit_code, "backend stopped");
                     self.set(&id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });
                 } else {
-                    // A crash after a long healthy run starts the backoff afresh.
-                    slot.crashes = if ran_long { 1 } else { slot.crashes + 1 };
-                    slot.crashed_at = Some(Instant::now());
+                    slot.backoff.record_crash(Instant::now(), ran_for);
                     let error =
                         format!("exited unexpectedly with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
                     tracing::warn!(model = %id, exit_code, "backend {error}");
@@ -474,10 +383,7 @@ impl Manager {
         let pending: Vec<String> = self.slots.iter().filter(|(_, s)| s.want_start).map(|(id, _)| id.clone()).collect();
         for id in pending {
             match config.backends.model(&id).cloned() {
-                Some(spec) => {
-                    self.make_room(&config, &spec);
-                    self.try_start(&config, &id);
-                }
+                Some(spec) => self.make_room_and_start(&config, &spec),
                 None => self.fail_waiters(&id, BackendError::NotConfigured(id.clone())),
             }
         }
@@ -527,12 +433,6 @@ impl Manager {
             }
         }
     }
-}
-
-fn backoff_passed(slot: &Slot) -> bool {
-    let Some(at) = slot.crashed_at else { return true };
-    let wait = Duration::from_secs(1u64 << slot.crashes.saturating_sub(1).min(5)).min(MAX_BACKOFF);
-    at.elapsed() >= wait
 }
 
 /// A bare `llama-server` resolves like the router's binary; anything else is used as written.

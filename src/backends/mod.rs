@@ -8,6 +8,7 @@ mod manager;
 pub mod memory;
 mod metadata;
 pub mod persist;
+mod plan;
 
 pub use metadata::MetadataCache;
 

@@ -1,7 +1,5 @@
-//! Process ownership: the native llama-server router (one actor owns the child), and the child-process
-//! helpers our own backends share.
+//! The native llama-server router: one actor owns its process (spawned with [`crate::process`]).
 
-pub mod child;
 pub mod model_ports;
 mod router;
 mod status;

@@ -1,11 +1,13 @@
 //! The actor that owns the native llama-server router process. Callers hold a [`RouterHandle`];
 //! only this task touches the child, so start/stop/crash handling never race.
 
-use super::child::{self, RunningChild};
 use super::model_ports::ModelPorts;
 use super::status::{RouterState, RouterStatus};
 use crate::config::{Config, SharedConfig, router_args};
 use crate::db::now_ms;
+use crate::process::child::{self, RunningChild};
+use crate::process::health::{NotReady, Probe, wait_ready};
+use crate::process::restart::{Backoff, exit_code};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +18,6 @@ use tokio_util::sync::CancellationToken;
 
 const STOP_GRACE: Duration = Duration::from_secs(5);
 const HEALTH_POLL: Duration = Duration::from_millis(100);
-/// Crash restarts back off 1 s, 2 s, 4 s ... up to this.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SupervisorError {
@@ -89,8 +89,16 @@ pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, 
     let (tx, rx) = mpsc::channel(16);
     let (status_tx, status_rx) = watch::channel(RouterStatus::stopped());
     let (changes, _) = broadcast::channel(STATUS_CHANGES_KEPT);
-    let actor =
-        Actor { config, rx, status: status_tx, changes: changes.clone(), child: None, restart_at: None, cancel };
+    let actor = Actor {
+        config,
+        rx,
+        status: status_tx,
+        changes: changes.clone(),
+        child: None,
+        restart_at: None,
+        backoff: Backoff::default(),
+        cancel,
+    };
     (RouterHandle { tx, status: status_rx, changes }, tokio::spawn(actor.run()))
 }
 
@@ -104,6 +112,9 @@ struct Actor {
     changes: broadcast::Sender<RouterStatus>,
     child: Option<RunningChild>,
     restart_at: Option<Instant>,
+    /// Crashes and failed restarts in a row; a crash after a stable run starts it over (the status's
+    /// `restarts`, which bounds the attempts, keeps counting).
+    backoff: Backoff,
     cancel: CancellationToken,
 }
 
@@ -127,7 +138,7 @@ impl Actor {
                     self.restart_at = None;
                     if let Err(err) = self.start_once().await {
                         tracing::warn!(error = %err, "router restart failed");
-                        self.schedule_restart();
+                        self.schedule_restart(None);
                     }
                 }
                 _ = self.cancel.cancelled() => break,
@@ -188,6 +199,11 @@ impl Actor {
         let args = without_missing_presets(router_args(&config), config.models.presets_file.as_deref());
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
         let key = super::Secret::random().map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
         let mut running = child::spawn(binary, &args, ModelPorts::default(), &key)
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
         self.publish(|s| {
@@ -197,7 +213,7 @@ impl Actor {
         });
         let url = format!("http://{host}:{port}");
         let deadline = Duration::from_millis(config.startup.timeout as u64);
-        match wait_ready(&mut running, &url, deadline).await {
+        match ready_or_stopped(&mut running, &client, &url, &key, deadline).await {
             Ok(()) => {
                 self.publish(|s| {
                     s.state = RouterState::Running;
@@ -210,8 +226,7 @@ impl Actor {
                 self.child = Some(running);
                 Ok(())
             }
-            Err(reason) => {
-                let code = child::stop(&mut running, STOP_GRACE).await;
+            Err((reason, code)) => {
                 let lines = running.final_lines().await;
                 self.publish_failure(RouterState::Failed, reason.clone(), code, lines);
                 Err(SupervisorError::StartFailed(reason))
@@ -238,18 +253,21 @@ impl Actor {
         let reason =
             format!("llama-server exited unexpectedly (exit code {})", code.map_or("none".into(), |c| c.to_string()));
         tracing::error!(exit_code = ?code, last_line = lines.last().map(String::as_str).unwrap_or(""), "{reason}");
+        let ran_for = self.status.borrow().started_at.map(|at| Duration::from_millis((now_ms() - at).max(0) as u64));
         self.publish_failure(RouterState::Crashed, reason, code, lines);
-        self.schedule_restart();
+        self.schedule_restart(ran_for);
     }
 
-    fn schedule_restart(&mut self) {
+    /// `ran_for`: how long the router had been running before it crashed (`None` for a failed start).
+    fn schedule_restart(&mut self, ran_for: Option<Duration>) {
         let restarts = self.status.borrow().restarts;
         if restarts >= self.config().startup.retry_attempts.max(0) as u32 {
             tracing::error!(restarts, "router keeps failing; not restarting again (use router:start)");
             self.publish(|s| s.state = RouterState::Failed);
             return;
         }
-        let backoff = Duration::from_secs(1 << restarts.min(5)).min(MAX_BACKOFF);
+        self.backoff.record_crash(std::time::Instant::now(), ran_for);
+        let backoff = self.backoff.delay();
         tracing::warn!(in_ms = backoff.as_millis() as u64, "restarting the router");
         self.publish(|s| s.restarts += 1);
         self.restart_at = Some(Instant::now() + backoff);
@@ -278,7 +296,7 @@ impl Actor {
 /// Resolves when the running child exits; pending forever when there is none.
 async fn wait_exit(child: &mut Option<RunningChild>) -> Option<i32> {
     match child {
-        Some(running) => running.child.wait().await.ok().and_then(|s| s.code()),
+        Some(running) => running.child.wait().await.ok().and_then(exit_code),
         None => std::future::pending().await,
     }
 }
@@ -287,29 +305,32 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
-/// Polls `/health` until 200; fails on deadline or when the child exits first.
-async fn wait_ready(running: &mut RunningChild, url: &str, deadline: Duration) -> Result<(), String> {
-    let client =
-        reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().map_err(|e| e.to_string())?;
+/// Waits until the router answers `/health` within `deadline`; otherwise stops it and says why, with
+/// its exit code. Never cancelled: a start always runs to an outcome, and shutdown waits for it.
+async fn ready_or_stopped(
+    running: &mut RunningChild,
+    client: &reqwest::Client,
+    url: &str,
+    key: &super::Secret,
+    deadline: Duration,
+) -> Result<(), (String, Option<i32>)> {
     let health = format!("{url}/health");
-    let poll = async {
-        loop {
-            if let Ok(resp) = client.get(&health).send().await
-                && resp.status().is_success()
-            {
-                return;
-            }
-            sleep(HEALTH_POLL).await;
-        }
+    let probe = Probe { client, url: &health, key, every: HEALTH_POLL };
+    let Err(not_ready) = wait_ready(running, &probe, deadline, std::future::pending::<()>()).await else {
+        return Ok(());
     };
-    tokio::select! {
-        _ = poll => Ok(()),
-        status = running.child.wait() => Err(format!(
-            "llama-server exited during startup (exit code {})",
-            status.ok().and_then(|s| s.code()).map_or("none".into(), |c| c.to_string())
-        )),
-        _ = sleep(deadline) => Err(format!("llama-server did not answer {health} within {} ms (startup.timeout)", deadline.as_millis())),
-    }
+    let stopped = child::stop(running, STOP_GRACE).await;
+    Err(match not_ready {
+        NotReady::Exited { code, .. } => (
+            format!("llama-server exited during startup (exit code {})", code.map_or("none".into(), |c| c.to_string())),
+            code,
+        ),
+        NotReady::Deadline => (
+            format!("llama-server did not answer {health} within {} ms (startup.timeout)", deadline.as_millis()),
+            stopped,
+        ),
+        NotReady::Cancelled => ("llama-server start was cancelled".into(), stopped),
+    })
 }
 
 /// llama-server refuses to start with a `--models-preset` file that does not exist; a configured file that

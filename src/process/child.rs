@@ -1,7 +1,9 @@
 //! One llama-server child process: spawn in its own process group with a parent-death signal,
 //! capture its output line by line, stop it with SIGTERM -> grace -> SIGKILL.
 
-use super::model_ports::ModelPorts;
+use super::restart::exit_code;
+use crate::supervisor::Secret;
+use crate::supervisor::model_ports::ModelPorts;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
@@ -66,7 +68,7 @@ async fn join_all(readers: Vec<JoinHandle<()>>) {
 /// kernel kill it when we die, even by SIGKILL; without setpriv, kill_on_drop still covers normal exits.
 /// `key` becomes its `LLAMA_API_KEY` (environment, not argv: other users can read a process's argv);
 /// a key file named by our own environment is not passed on.
-pub fn spawn(program: &Path, args: &[String], ports: ModelPorts, key: &super::Secret) -> std::io::Result<RunningChild> {
+pub fn spawn(program: &Path, args: &[String], ports: ModelPorts, key: &Secret) -> std::io::Result<RunningChild> {
     let mut cmd = match which("setpriv") {
         Some(setpriv) => {
             let mut c = Command::new(setpriv);
@@ -136,20 +138,21 @@ async fn next_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
     Some(String::from_utf8_lossy(&line).into_owned())
 }
 
-/// SIGTERM to the whole group, wait up to `grace`, then SIGKILL; always reaps. Returns the exit code.
+/// SIGTERM to the whole group, wait up to `grace`, then SIGKILL; always reaps. Returns the exit code
+/// ([`exit_code`]: 128 + the signal for one that died of it).
 pub async fn stop(running: &mut RunningChild, grace: Duration) -> Option<i32> {
     let group = Pid::from_raw(running.pid as i32);
     if running.pid != 0 {
         let _ = killpg(group, Signal::SIGTERM);
     }
     match tokio::time::timeout(grace, running.child.wait()).await {
-        Ok(status) => status.ok().and_then(|s| s.code()),
+        Ok(status) => status.ok().and_then(exit_code),
         Err(_) => {
             tracing::warn!(pid = running.pid, "llama-server ignored SIGTERM; killing it");
             if running.pid != 0 {
                 let _ = killpg(group, Signal::SIGKILL);
             }
-            running.child.wait().await.ok().and_then(|s| s.code())
+            running.child.wait().await.ok().and_then(exit_code)
         }
     }
 }

@@ -1,0 +1,6 @@
+//! The llama-server processes we start, whoever supervises them (the router actor, our own backends):
+//! spawning and stopping a child, waiting until it answers, and when and how to restart one that died.
+
+pub mod child;
+pub mod health;
+pub mod restart;
