@@ -3,9 +3,9 @@
 //!
 //! Shutdown (first SIGTERM / Ctrl-C): stop accepting and close the dashboard's sockets; let open HTTP
 //! requests (`/v1` streams included) finish, for at most `server.shutdownTimeoutSec`; then stop the
-//! background tasks, which store the request rows still queued; then stop the router and the backends;
-//! then store the last log lines. Each stage has its own token, so none starts before the one before
-//! it ended. A second signal exits at once.
+//! background tasks; then stop the router and the backends; then store the request rows still queued
+//! (those of streams the deadline cut included); then store the last log lines. Each stage has its own
+//! token, so none starts before the one before it ended. A second signal exits at once.
 
 pub mod boot;
 mod reload;
@@ -62,8 +62,19 @@ pub struct Startup {
 struct Stages {
     tasks: CancellationToken,
     children: CancellationToken,
+    telemetry: CancellationToken,
     logs: CancellationToken,
 }
+
+impl Stages {
+    fn new() -> Self {
+        let token = CancellationToken::new;
+        Self { tasks: token(), children: token(), telemetry: token(), logs: token() }
+    }
+}
+
+/// How long requests cut by the children stopping get to end their records.
+const CUT_REQUESTS_SETTLE: Duration = Duration::from_secs(2);
 
 /// Runs until `stop` fires, then shuts down in order (see the module docs).
 pub async fn run(startup: Startup, stop: CancellationToken) -> Result<(), AppError> {
@@ -74,15 +85,15 @@ pub async fn run(startup: Startup, stop: CancellationToken) -> Result<(), AppErr
     crate::serve::raise_open_files_limit();
     let listener = bind(&config).await?;
     let listen_addr = listener.local_addr().map_err(AppError::Serve)?;
-    let stages =
-        Stages { tasks: CancellationToken::new(), children: CancellationToken::new(), logs: CancellationToken::new() };
+    let stages = Stages::new();
     let Built { state, latest_tx, telemetry_rx, children } =
         build(&startup.loaded, &startup.cli, db, listen_addr, &stages).await?;
     state.models.first_scan().await;
     let (socket_layer, io) = crate::live::layer(state.clone());
     let app = routes::with_sockets(state.clone(), socket_layer);
 
-    let mut tasks = spawn_tasks(&state, &stages.tasks, latest_tx, telemetry_rx, startup.data_dir.clone());
+    let mut tasks = spawn_tasks(&state, &stages.tasks, latest_tx, startup.data_dir.clone());
+    let telemetry = tokio::spawn(crate::proxy::telemetry::run(sinks(&state), telemetry_rx, stages.telemetry.clone()));
     tasks.spawn(crate::live::bridge::run(io.clone(), state.clone(), stages.tasks.clone()));
     let writer = tokio::spawn(
         LogWriter {
@@ -114,6 +125,9 @@ pub async fn run(startup: Startup, stop: CancellationToken) -> Result<(), AppErr
     for child in children {
         let _ = child.await;
     }
+    state.activity.drain(CUT_REQUESTS_SETTLE).await;
+    stages.telemetry.cancel();
+    let _ = telemetry.await;
     tracing::info!("stopped");
     stages.logs.cancel();
     let _ = writer.await;
@@ -181,8 +195,7 @@ async fn build(
 /// running: for tests that drive [`routes::router`] with `oneshot`. The router and backends actors idle
 /// until asked.
 pub async fn services(loaded: LoadedConfig, db: Db, listen_addr: std::net::SocketAddr) -> Result<AppState, AppError> {
-    let stages =
-        Stages { tasks: CancellationToken::new(), children: CancellationToken::new(), logs: CancellationToken::new() };
+    let stages = Stages::new();
     let built = build(&loaded, &CliOverrides::default(), db, listen_addr, &stages).await?;
     built.state.models.first_scan().await;
     Ok(built.state)
@@ -192,7 +205,6 @@ fn spawn_tasks(
     state: &AppState,
     cancel: &CancellationToken,
     latest: watch::Sender<Option<crate::metrics::Sample>>,
-    telemetry_rx: mpsc::Receiver<crate::db::NewRequest>,
     data_dir: PathBuf,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
@@ -215,11 +227,20 @@ fn spawn_tasks(
         .run(),
     );
     tasks.spawn(crate::retention::run(state.db.clone(), state.settings.clone(), cancel.clone()));
-    tasks.spawn(crate::proxy::telemetry::run(state.clone(), telemetry_rx, cancel.clone()));
-    tasks.spawn(crate::proxy::stats::run(state.clone(), cancel.clone()));
+    let (activity, db, bus) = (state.activity.clone(), state.db.clone(), state.bus.clone());
+    tasks.spawn(crate::proxy::stats::run(activity, db, bus, cancel.clone()));
     let s = state.clone();
     tasks.spawn(shutdown::on_hangup(cancel.clone(), move || reload(s.clone())));
     tasks
+}
+
+fn sinks(state: &AppState) -> crate::proxy::telemetry::Sinks {
+    crate::proxy::telemetry::Sinks {
+        metrics: state.proxy.metrics.clone(),
+        db: state.db.clone(),
+        bus: state.bus.clone(),
+        models: state.models.clone(),
+    }
 }
 
 fn warn_if_open(config: &Config) {

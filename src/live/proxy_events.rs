@@ -49,7 +49,7 @@ pub async fn requests_history(state: &AppState, p: &Params) -> Result<Value, Api
 
 pub async fn requests_stats(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let since = p.opt_i64("since", 0, i64::MAX)?.unwrap_or(now_ms() - crate::proxy::stats::DEFAULT_WINDOW_MS);
-    crate::proxy::stats::payload(state, since).await
+    crate::proxy::stats::payload(&state.activity, &state.db, since).await
 }
 
 /// `{id, changes: {ttl}}`: `ttl` in seconds (0 = never unload) or `null` for `models.idleTimeoutSec`.

@@ -1,9 +1,9 @@
 //! `requests:stats`: each model's live queue (running, waiting, limit, recent waits) and stored totals
 //! over a window. Broadcast at most twice a second while requests come and go.
 
-use crate::app::AppState;
-use crate::core::bus::LiveEvent;
-use crate::db::{ModelTotals, now_ms};
+use crate::core::activity::Gates;
+use crate::core::bus::{Bus, LiveEvent};
+use crate::db::{Db, ModelTotals, now_ms};
 use crate::error::ApiError;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 const COALESCE: Duration = Duration::from_millis(500);
 pub const DEFAULT_WINDOW_MS: i64 = 3_600_000;
 
-pub async fn payload(state: &AppState, since: i64) -> Result<Value, ApiError> {
-    let queues = state.activity.stats();
-    let models = state.db.request_totals(since).await?;
+pub async fn payload(activity: &Gates, db: &Db, since: i64) -> Result<Value, ApiError> {
+    let queues = activity.stats();
+    let models = db.request_totals(since).await?;
     let totals = sum(&models);
     Ok(json!({
         "since": since,
@@ -49,8 +49,8 @@ fn sum(models: &[ModelTotals]) -> ModelTotals {
 }
 
 /// Broadcasts `requests:stats` after queue changes, coalesced.
-pub async fn run(state: AppState, cancel: CancellationToken) {
-    let changed = state.activity.changed.clone();
+pub async fn run(activity: Gates, db: Db, bus: Bus, cancel: CancellationToken) {
+    let changed = activity.changed.clone();
     loop {
         tokio::select! {
             _ = changed.notified() => {}
@@ -60,12 +60,12 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
             _ = tokio::time::sleep(COALESCE) => {}
             _ = cancel.cancelled() => return,
         }
-        if state.bus.audience() == 0 {
+        if bus.audience() == 0 {
             continue;
         }
-        match payload(&state, now_ms() - DEFAULT_WINDOW_MS).await {
+        match payload(&activity, &db, now_ms() - DEFAULT_WINDOW_MS).await {
             Ok(data) => {
-                state.bus.publish(LiveEvent::RequestsStats(data));
+                bus.publish(LiveEvent::RequestsStats(data));
             }
             Err(err) => tracing::warn!(error = %err, "requests:stats not sent"),
         }

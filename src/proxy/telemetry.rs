@@ -3,7 +3,6 @@
 //! channel to [`run`], which stores them in batches, feeds `/metrics` and broadcasts `requests:completed`.
 
 use super::usage::Usage;
-use crate::app::AppState;
 use crate::core::bus::LiveEvent;
 use crate::db::{NewRequest, now_ms};
 use crate::error::ApiError;
@@ -160,7 +159,16 @@ impl Drop for Exchange {
 }
 
 /// Stores records in batches until cancelled, then stores what is left.
-pub async fn run(state: AppState, mut rx: mpsc::Receiver<NewRequest>, cancel: CancellationToken) {
+/// What the telemetry task uses.
+pub struct Sinks {
+    pub metrics: super::prometheus::RequestMetrics,
+    pub db: crate::db::Db,
+    pub bus: crate::core::bus::Bus,
+    pub models: crate::models::Models,
+}
+
+pub async fn run(sinks: Sinks, mut rx: mpsc::Receiver<NewRequest>, cancel: CancellationToken) {
+    let state = &sinks;
     loop {
         let first = tokio::select! {
             got = rx.recv() => got,
@@ -176,21 +184,21 @@ pub async fn run(state: AppState, mut rx: mpsc::Receiver<NewRequest>, cancel: Ca
                 Err(_) => break,
             }
         }
-        store(&state, batch).await;
+        store(state, batch).await;
     }
     let mut rest = Vec::new();
     while let Ok(row) = rx.try_recv() {
         rest.push(row);
     }
     if !rest.is_empty() {
-        store(&state, rest).await;
+        store(state, rest).await;
     }
 }
 
-async fn store(state: &AppState, batch: Vec<NewRequest>) {
+async fn store(state: &Sinks, batch: Vec<NewRequest>) {
     let mut served: Vec<String> = Vec::new();
     for row in &batch {
-        state.proxy.metrics.observe(row);
+        state.metrics.observe(row);
         if let Some(m) = row.model.as_ref().filter(|m| row.resolved && !served.contains(m)) {
             served.push(m.clone());
         }
