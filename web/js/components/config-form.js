@@ -38,6 +38,9 @@ export const SECTIONS = [
       num("server.sendTimeoutMs", "Send timeout (ms)", 1000, 3600000, 60000, {
         hint: "A client that stops reading for this long is disconnected.",
       }),
+      num("server.shutdownTimeoutSec", "Shutdown timeout (s)", 0, 3600, 30, {
+        hint: "On SIGTERM or Ctrl-C, how long requests in flight get to finish before the models stop.",
+      }),
     ],
   },
   {
