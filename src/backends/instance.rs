@@ -4,11 +4,11 @@
 //! found taken is retried on the next one), then wait for its exit or for a stop (SIGTERM, grace, SIGKILL).
 //! Every outcome is reported to the manager as an [`Event`] tagged with the instance's generation.
 
+use crate::process::Secret;
 use crate::process::child::{self, RunningChild};
 use crate::process::health::{NotReady, Probe, wait_ready};
+use crate::process::model_ports::ModelPorts;
 use crate::process::restart::exit_code;
-use crate::supervisor::Secret;
-use crate::supervisor::model_ports::ModelPorts;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};

@@ -205,7 +205,7 @@ impl Manager {
     fn start(&mut self, config: &Config, spec: &BackendModel) {
         let spawn = config.backends.spawn_of(spec);
         let program = resolve_program(config, spawn.command.first().map(String::as_str).unwrap_or_default());
-        let key = match crate::supervisor::Secret::random() {
+        let key = match crate::process::Secret::random() {
             Ok(key) => key,
             Err(err) => {
                 let error = format!("no random key for the backend: {err}");

@@ -50,7 +50,7 @@ pub struct BackendStatus {
     pub load_ms: Option<u64>,
     /// The key the running process was started with (never serialized).
     #[serde(skip)]
-    pub key: Option<crate::supervisor::Secret>,
+    pub key: Option<crate::process::Secret>,
     #[serde(skip)]
     pub since: Instant,
 }
@@ -72,9 +72,9 @@ impl BackendStatus {
     }
 
     /// Where the backend answers while it is ready, with its key.
-    pub fn upstream(&self) -> Option<crate::supervisor::Upstream> {
+    pub fn upstream(&self) -> Option<crate::process::Upstream> {
         let (port, key) = (self.port.filter(|_| self.state == BackendState::Ready)?, self.key.clone()?);
-        Some(crate::supervisor::Upstream { url: format!("http://127.0.0.1:{port}"), key })
+        Some(crate::process::Upstream { url: format!("http://127.0.0.1:{port}"), key })
     }
 }
 
@@ -106,7 +106,7 @@ type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 
 /// Where a ready backend answers, with a claim that keeps it from being stopped until the request is admitted.
 pub struct Ready {
-    pub upstream: crate::supervisor::Upstream,
+    pub upstream: crate::process::Upstream,
     pub claim: crate::core::activity::Claim,
 }
 

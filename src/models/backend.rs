@@ -109,7 +109,7 @@ impl Models {
     }
 
     /// Where a running own backend answers (for the operator pass-through; never starts it).
-    pub fn backend_upstream(&self, name: &str) -> Option<crate::supervisor::Upstream> {
+    pub fn backend_upstream(&self, name: &str) -> Option<crate::process::Upstream> {
         self.0.parts.backends.status(name).and_then(|s| s.upstream())
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{ModelError, Models};
 use crate::core::activity::Claim;
-use crate::supervisor::Upstream;
+use crate::process::Upstream;
 
 pub struct Route {
     /// The model's id (the request may have used an alias).

@@ -2,8 +2,8 @@
 //! capture its output line by line, stop it with SIGTERM -> grace -> SIGKILL.
 
 use super::restart::exit_code;
-use crate::supervisor::Secret;
-use crate::supervisor::model_ports::ModelPorts;
+use crate::process::Secret;
+use crate::process::model_ports::ModelPorts;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::VecDeque;

@@ -4,7 +4,7 @@
 
 use super::child::RunningChild;
 use super::restart::exit_code;
-use crate::supervisor::Secret;
+use crate::process::Secret;
 use std::future::Future;
 use std::time::Duration;
 
@@ -65,7 +65,7 @@ pub async fn wait_ready(
 mod tests {
     use super::*;
     use crate::process::child;
-    use crate::supervisor::model_ports::ModelPorts;
+    use crate::process::model_ports::ModelPorts;
     use std::path::Path;
 
     fn key() -> Secret {

@@ -3,4 +3,8 @@
 
 pub mod child;
 pub mod health;
+pub mod model_ports;
 pub mod restart;
+mod upstream;
+
+pub use upstream::{Secret, Upstream};

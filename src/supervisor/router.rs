@@ -1,12 +1,12 @@
 //! The actor that owns the native llama-server router process. Callers hold a [`RouterHandle`];
 //! only this task touches the child, so start/stop/crash handling never race.
 
-use super::model_ports::ModelPorts;
 use super::status::{RouterState, RouterStatus};
 use crate::config::{Config, SharedConfig, router_args};
 use crate::db::now_ms;
 use crate::process::child::{self, RunningChild};
 use crate::process::health::{NotReady, Probe, wait_ready};
+use crate::process::model_ports::ModelPorts;
 use crate::process::restart::{Backoff, exit_code};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ impl RouterHandle {
     }
 
     /// Where the router answers while it is running, with its key (no copy of the whole status).
-    pub fn upstream(&self) -> Option<super::Upstream> {
+    pub fn upstream(&self) -> Option<crate::process::Upstream> {
         self.status.borrow().upstream()
     }
 
@@ -198,7 +198,8 @@ impl Actor {
         }
         let args = without_missing_presets(router_args(&config), config.models.presets_file.as_deref());
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
-        let key = super::Secret::random().map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
+        let key = crate::process::Secret::random()
+            .map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
         let client = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(2))
@@ -311,7 +312,7 @@ async fn ready_or_stopped(
     running: &mut RunningChild,
     client: &reqwest::Client,
     url: &str,
-    key: &super::Secret,
+    key: &crate::process::Secret,
     deadline: Duration,
 ) -> Result<(), (String, Option<i32>)> {
     let health = format!("{url}/health");

@@ -25,7 +25,7 @@ pub struct RouterStatus {
     pub url: Option<String>,
     /// The key the running router was started with (never serialized).
     #[serde(skip)]
-    pub key: Option<super::Secret>,
+    pub key: Option<crate::process::Secret>,
     /// Milliseconds since the epoch when it became ready.
     pub started_at: Option<i64>,
     pub exit_code: Option<i32>,
@@ -55,9 +55,9 @@ impl RouterStatus {
     }
 
     /// Where the running router answers, with its key.
-    pub fn upstream(&self) -> Option<super::Upstream> {
+    pub fn upstream(&self) -> Option<crate::process::Upstream> {
         let (url, key) = (self.url.clone()?, self.key.clone()?);
-        self.running().then_some(super::Upstream { url, key })
+        self.running().then_some(crate::process::Upstream { url, key })
     }
 }
 

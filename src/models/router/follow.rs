@@ -2,7 +2,7 @@
 //! (or polling `/models` every 500 ms on builds without it). Stops following while the router is down.
 
 use crate::models::Models;
-use crate::supervisor::Upstream;
+use crate::process::Upstream;
 use serde_json::Value;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

@@ -120,7 +120,7 @@ impl Models {
         Ok(Ack { id: id.into(), status: self.0.table.get(id).status })
     }
 
-    async fn post(&self, upstream: &crate::supervisor::Upstream, path: &str, id: &str) -> Result<(), ModelError> {
+    async fn post(&self, upstream: &crate::process::Upstream, path: &str, id: &str) -> Result<(), ModelError> {
         let sent = upstream.post(&self.0.client, &format!("/models/{path}")).json(&json!({"model": id})).send().await;
         let response = sent.map_err(|e| ModelError::Router(format!("router did not answer: {e}")))?;
         if response.status().is_success() {
