@@ -23,7 +23,7 @@ use crate::db::{Db, DbError, NewLog};
 use crate::logs::LogWriter;
 use crate::metrics::SamplerTask;
 use crate::models::Models;
-use crate::proxy::Proxy;
+use crate::proxy::handle::Proxy;
 use crate::settings::SettingsStore;
 use std::path::PathBuf;
 use std::sync::Arc;

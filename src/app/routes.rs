@@ -19,7 +19,7 @@ fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(crate::http::health))
         .route("/metrics", get(crate::http::metrics))
-        .merge(crate::proxy::Proxy::routes())
+        .merge(crate::proxy::routes())
         .merge(crate::admin::routes())
         .fallback(crate::assets::serve)
 }

@@ -7,7 +7,7 @@ use crate::core::bus::Bus;
 use crate::db::Db;
 use crate::metrics::Sample;
 use crate::models::Models;
-use crate::proxy::Proxy;
+use crate::proxy::handle::Proxy;
 use crate::settings::SettingsStore;
 use crate::supervisor::RouterHandle;
 use std::net::SocketAddr;

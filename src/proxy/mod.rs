@@ -4,6 +4,7 @@
 
 mod auth;
 mod forward;
+pub mod handle;
 mod headers;
 mod incoming;
 mod models;
@@ -13,80 +14,18 @@ mod tap;
 pub mod telemetry;
 mod usage;
 
+pub use handle::Proxy;
+
 use crate::app::AppState;
-use crate::core::activity::Gates;
-use crate::db::NewRequest;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
-use prometheus::RequestMetrics;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
-use telemetry::Recorder;
-use tokio::sync::mpsc;
 
-/// Cheap to clone; lives in [`AppState`].
-#[derive(Clone)]
-pub struct Proxy {
-    /// One pooled client for every upstream (loopback: no system proxy, no overall timeout, since
-    /// generations and cold starts take as long as they take).
-    pub client: reqwest::Client,
-    pub recorder: Recorder,
-    pub metrics: RequestMetrics,
-    /// The client for own backends, with `backends.connectionTimeoutSec` / `readTimeoutSec`; rebuilt
-    /// when those change.
-    backend_client: Arc<RwLock<Option<(Timeouts, reqwest::Client)>>>,
-}
-
-/// (connection, read) timeouts in seconds.
-type Timeouts = (i64, i64);
-
-impl Proxy {
-    pub fn new() -> Result<(Self, mpsc::Receiver<NewRequest>), reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(256)
-            .build()?;
-        let (recorder, rx) = Recorder::new();
-        let proxy = Self { client, recorder, metrics: RequestMetrics::default(), backend_client: Arc::default() };
-        Ok((proxy, rx))
-    }
-
-    pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/v1/models", get(models::list))
-            .route("/v1/models/{id}", get(models::get))
-            .route("/v1/{*rest}", any(forward::handle))
-            .layer(DefaultBodyLimit::disable())
-    }
-
-    /// The client to forward to own backends with the configured timeouts.
-    pub fn backend_client(&self, config: &crate::config::BackendsConfig) -> reqwest::Client {
-        let key = (config.connection_timeout_sec, config.read_timeout_sec);
-        if let Ok(cached) = self.backend_client.read()
-            && let Some((k, client)) = cached.as_ref()
-            && *k == key
-        {
-            return client.clone();
-        }
-        let built = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(key.0.max(1) as u64))
-            .read_timeout(Duration::from_secs(key.1.max(1) as u64))
-            .build()
-            .unwrap_or_else(|_| self.client.clone());
-        if let Ok(mut cached) = self.backend_client.write() {
-            *cached = Some((key, built.clone()));
-        }
-        built
-    }
-
-    /// The per-model series of `/metrics`.
-    pub fn render_metrics(&self, gates: &Gates, out: &mut String) {
-        let queues: Vec<_> = gates.stats().into_iter().map(|q| (q.model, q.active, q.queued)).collect();
-        self.metrics.render(out, &queues);
-    }
+/// `/v1/models`, `/v1/models/{id}` and every other `/v1` path (forwarded).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{id}", get(models::get))
+        .route("/v1/{*rest}", any(forward::handle))
+        .layer(DefaultBodyLimit::disable())
 }
