@@ -16,7 +16,7 @@ pub struct Route {
 }
 
 impl Models {
-    pub async fn route(&self, name: &str, path: &str) -> Result<Route, ModelError> {
+    pub async fn resolve(&self, name: &str, path: &str) -> Result<Route, ModelError> {
         if name.is_empty() || name.chars().any(char::is_control) {
             return Err(ModelError::BadName("must be a model id or alias (see GET /v1/models)"));
         }

@@ -107,11 +107,13 @@ impl Models {
         }
         let config = self.config();
         let dir = &config.models.directory;
-        if !std::path::Path::new(dir).is_dir() {
+        let exists = std::path::Path::new(dir).is_dir();
+        if !exists {
             tracing::warn!(dir, "models.directory does not exist; no models will be listed until it does");
         }
         match self.refresh().await {
-            Ok(()) => tracing::info!(dir, count = self.list().len(), "models directory scanned"),
+            Ok(()) if exists => tracing::info!(dir, count = self.list().len(), "models directory scanned"),
+            Ok(()) => {}
             Err(err) => tracing::warn!(dir, error = %err, "models directory scan failed"),
         }
     }

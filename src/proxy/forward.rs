@@ -40,7 +40,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    let Route { model, upstream, claim } = state.models.route(&model, parts.uri.path()).await?;
+    let Route { model, upstream, claim } = state.models.resolve(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;

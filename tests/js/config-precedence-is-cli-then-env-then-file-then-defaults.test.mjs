@@ -34,7 +34,7 @@ test("no config anywhere: defaults are used and the server says so", async (t) =
   assert.equal(c.version, "1.0");
   assert.deepEqual(c.router, { enabled: true, host: "127.0.0.1", port: 8134, serverPath: null, allowNonLoopback: false });
   const { host, port, ...limits } = c.server;
-  assert.deepEqual(limits, { maxConnections: 2048, headerTimeoutMs: 15000, sendTimeoutMs: 60000 });
+  assert.deepEqual(limits, { maxConnections: 2048, headerTimeoutMs: 15000, sendTimeoutMs: 60000, shutdownTimeoutSec: 30 });
   const { directory, ...models } = c.models;
   assert.match(directory, /models$/);
   assert.deepEqual(models, { maxLoaded: 4, autoDiscovery: true, preloadModels: [], presetsFile: null, idleTimeoutSec: 300 });
