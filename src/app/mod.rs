@@ -19,6 +19,7 @@ pub use state::AppState;
 use crate::config::{CliOverrides, Config, LoadedConfig, SharedConfig};
 use crate::core::activity::Gates;
 use crate::core::bus::Bus;
+use crate::core::drops::Drops;
 use crate::db::{Db, DbError, NewLog};
 use crate::logs::LogWriter;
 use crate::metrics::SamplerTask;
@@ -101,6 +102,7 @@ pub async fn run(startup: Startup, stop: CancellationToken) -> Result<(), AppErr
             dropped: startup.log_dropped,
             db: state.db.clone(),
             bus: state.bus.clone(),
+            drops: state.drops.clone(),
             cancel: stages.logs.clone(),
         }
         .run(),
@@ -173,7 +175,8 @@ async fn build(
         metadata,
         latest: latest.clone(),
     })?;
-    let (proxy, telemetry_rx) = Proxy::new()?;
+    let drops = Drops::default();
+    let (proxy, telemetry_rx) = Proxy::new(drops.clone())?;
     let settings = SettingsStore::load(db.clone(), &loaded.config).await?;
     let state = AppState {
         config_store,
@@ -184,6 +187,7 @@ async fn build(
         proxy,
         activity,
         bus,
+        drops,
         latest,
         started: Instant::now(),
         listen_addr,
@@ -219,6 +223,7 @@ fn spawn_tasks(
         SamplerTask {
             db: state.db.clone(),
             bus: state.bus.clone(),
+            drops: state.drops.clone(),
             settings: state.settings.subscribe(),
             latest,
             data_dir,
@@ -237,6 +242,7 @@ fn spawn_tasks(
 fn sinks(state: &AppState) -> crate::proxy::telemetry::Sinks {
     crate::proxy::telemetry::Sinks {
         metrics: state.proxy.metrics.clone(),
+        drops: state.drops.clone(),
         db: state.db.clone(),
         bus: state.bus.clone(),
         models: state.models.clone(),

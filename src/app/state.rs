@@ -4,6 +4,7 @@
 use crate::config::{Config, ConfigSource, SharedConfig};
 use crate::core::activity::Gates;
 use crate::core::bus::Bus;
+use crate::core::drops::Drops;
 use crate::db::Db;
 use crate::metrics::Sample;
 use crate::models::Models;
@@ -28,6 +29,8 @@ pub struct AppState {
     /// Per-model requests running and queued (shared by the proxy, the backends and the idle rule).
     pub activity: Gates,
     pub bus: Bus,
+    /// Telemetry that could not be stored, by kind (shown in `/metrics`).
+    pub drops: Drops,
     pub latest: watch::Receiver<Option<Sample>>,
     pub started: Instant,
     /// Where the public listener is bound (a token may not be removed while it is not loopback).

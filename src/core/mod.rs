@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod bus;
 pub mod clock;
+pub mod drops;
 
 /// How a JSON value's type reads in an error message ("a string", "an object").
 pub fn json_kind(v: &serde_json::Value) -> &'static str {

@@ -1,6 +1,7 @@
 //! Stores queued log lines in batches and publishes each stored line as `logs:entry`.
 
 use crate::core::bus::{Bus, LiveEvent};
+use crate::core::drops::{Drops, Kind};
 use crate::db::{Db, NewLog, now_ms};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ pub struct LogWriter {
     pub dropped: Arc<AtomicU64>,
     pub db: Db,
     pub bus: Bus,
+    pub drops: Drops,
     pub cancel: CancellationToken,
 }
 
@@ -36,6 +38,7 @@ impl LogWriter {
 
     async fn flush(&self, batch: &mut Vec<NewLog>) {
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        self.drops.count(Kind::Logs, dropped);
         if dropped > 0 {
             batch.push(NewLog {
                 timestamp: now_ms(),
@@ -48,14 +51,21 @@ impl LogWriter {
         if batch.is_empty() {
             return;
         }
+        let count = batch.len() as u64;
         match self.db.insert_logs(std::mem::take(batch)).await {
             Ok(rows) => {
+                self.drops.write_succeeded();
                 for row in rows {
                     self.bus.publish(LiveEvent::LogsEntry(serde_json::json!({ "entry": row })));
                 }
             }
             // Not logged through tracing: that would feed the failure back into this writer.
-            Err(err) => eprintln!("llama-dashboard: log lines not stored: {err}"),
+            Err(err) => {
+                if self.drops.write_failed(Kind::Logs, count, &err) {
+                    let dropped = self.drops.total(Kind::Logs);
+                    eprintln!("llama-dashboard: log lines not stored ({dropped} so far): {err}");
+                }
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod prometheus;
 pub mod sample;
 
 use crate::core::bus::{Bus, LiveEvent};
+use crate::core::drops::{Drops, Kind};
 use crate::db::{Db, SampleRow, now_ms};
 use crate::settings::Settings;
 use gpu::GpuProbe;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 pub struct SamplerTask {
     pub db: Db,
     pub bus: Bus,
+    pub drops: Drops,
     pub settings: watch::Receiver<Settings>,
     pub latest: watch::Sender<Option<Sample>>,
     pub data_dir: PathBuf,
@@ -69,8 +71,13 @@ impl SamplerTask {
             rss_bytes: sample.process.rss_bytes as i64,
             sample: serde_json::to_value(&sample).unwrap_or_default(),
         };
-        if let Err(err) = self.db.insert_sample(row).await {
-            tracing::warn!(error = %err, "metrics sample not stored");
+        match self.db.insert_sample(row).await {
+            Ok(_) => self.drops.write_succeeded(),
+            Err(err) => {
+                if self.drops.write_failed(Kind::Samples, 1, &err) {
+                    tracing::warn!(error = %err, dropped = self.drops.total(Kind::Samples), "metrics sample not stored");
+                }
+            }
         }
         let data = serde_json::json!({ "metrics": &sample });
         self.latest.send_replace(Some(sample));

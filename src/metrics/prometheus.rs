@@ -33,6 +33,17 @@ fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
     );
 }
 
+/// `telemetry_dropped_total{kind}`: request rows, log lines and samples that could not be stored.
+pub fn render_drops(out: &mut String, drops: &crate::core::drops::Drops) {
+    let name = "llama_dashboard_telemetry_dropped_total";
+    let _ =
+        writeln!(out, "# HELP {name} Telemetry that could not be stored (queue full or database refused the write)");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for kind in crate::core::drops::Kind::ALL {
+        let _ = writeln!(out, "{name}{{kind=\"{}\"}} {}", kind.label(), drops.total(kind));
+    }
+}
+
 /// Reads one value of a GPU sample, `None` when the tool did not report it.
 type GpuReading = fn(&super::gpu::GpuSample) -> Option<f64>;
 

@@ -25,14 +25,14 @@ pub struct Proxy {
 type Timeouts = (i64, i64);
 
 impl Proxy {
-    pub fn new() -> Result<(Self, mpsc::Receiver<NewRequest>), reqwest::Error> {
+    pub fn new(drops: crate::core::drops::Drops) -> Result<(Self, mpsc::Receiver<NewRequest>), reqwest::Error> {
         let client = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .pool_max_idle_per_host(256)
             .build()?;
-        let (recorder, rx) = Recorder::new();
+        let (recorder, rx) = Recorder::new(drops);
         let proxy = Self { client, recorder, metrics: RequestMetrics::default(), backend_client: Arc::default() };
         Ok((proxy, rx))
     }

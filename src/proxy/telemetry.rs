@@ -4,11 +4,10 @@
 
 use super::usage::Usage;
 use crate::core::bus::LiveEvent;
+use crate::core::drops::{Drops, Kind};
 use crate::db::{NewRequest, now_ms};
 use crate::error::ApiError;
 use serde_json::json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -20,21 +19,19 @@ const BATCH_WINDOW: Duration = Duration::from_millis(20);
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::Sender<NewRequest>,
-    dropped: Arc<AtomicU64>,
+    drops: Drops,
 }
 
 impl Recorder {
-    pub fn new() -> (Self, mpsc::Receiver<NewRequest>) {
+    pub fn new(drops: Drops) -> (Self, mpsc::Receiver<NewRequest>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (Self { tx, dropped: Arc::default() }, rx)
+        (Self { tx, drops }, rx)
     }
 
     fn record(&self, row: NewRequest) {
-        if self.tx.try_send(row).is_err() {
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_power_of_two() {
-                tracing::warn!(dropped = n, "request telemetry queue full; records dropped");
-            }
+        if self.tx.try_send(row).is_err() && self.drops.count(Kind::Requests, 1) {
+            let dropped = self.drops.total(Kind::Requests);
+            tracing::warn!(dropped, "request telemetry queue full; records dropped");
         }
     }
 }
@@ -162,6 +159,7 @@ impl Drop for Exchange {
 /// What the telemetry task uses.
 pub struct Sinks {
     pub metrics: super::prometheus::RequestMetrics,
+    pub drops: Drops,
     pub db: crate::db::Db,
     pub bus: crate::core::bus::Bus,
     pub models: crate::models::Models,
@@ -203,9 +201,19 @@ async fn store(state: &Sinks, batch: Vec<NewRequest>) {
             served.push(m.clone());
         }
     }
+    let count = batch.len() as u64;
     let rows = match state.db.insert_requests(batch).await {
-        Ok(rows) => rows,
-        Err(err) => return tracing::warn!(error = %err, "request telemetry not stored"),
+        Ok(rows) => {
+            state.drops.write_succeeded();
+            rows
+        }
+        Err(err) => {
+            if state.drops.write_failed(Kind::Requests, count, &err) {
+                let dropped = state.drops.total(Kind::Requests);
+                tracing::warn!(error = %err, dropped, "request telemetry not stored");
+            }
+            return;
+        }
     };
     if state.bus.audience() == 0 {
         return;
