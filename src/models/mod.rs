@@ -67,6 +67,8 @@ struct Inner {
     ttls: RwLock<HashMap<String, i64>>,
     /// The stored catalog of `models.directory`.
     files: RwLock<Vec<ModelRow>>,
+    /// Router-mode models whose process crashed or failed to load: the next start waits for its backoff.
+    crashes: std::sync::Mutex<HashMap<String, crate::process::restart::Backoff>>,
     /// One scan at a time (two would race on the database and the init file).
     scanning: tokio::sync::Mutex<()>,
 }
@@ -87,6 +89,7 @@ impl Models {
             client,
             ttls: RwLock::default(),
             files: RwLock::default(),
+            crashes: std::sync::Mutex::default(),
             scanning: tokio::sync::Mutex::new(()),
         })))
     }

@@ -42,6 +42,7 @@ impl Models {
         } else {
             return Err(ModelError::NotFound(name.to_string()));
         };
+        self.router_crash_backoff(&model)?;
         match self.0.parts.router.upstream() {
             Some(upstream) => Ok(Route { model, upstream, claim: None }),
             None => Err(ModelError::Router(format!(

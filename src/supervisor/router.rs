@@ -42,9 +42,15 @@ pub struct RouterHandle {
     tx: mpsc::Sender<Command>,
     status: watch::Receiver<RouterStatus>,
     changes: broadcast::Sender<RouterStatus>,
+    ports: ModelPorts,
 }
 
 impl RouterHandle {
+    /// The last lines the process of a router-mode model wrote (for its crash history).
+    pub fn model_lines(&self, id: &str) -> Vec<String> {
+        self.ports.last_lines(id)
+    }
+
     pub fn status(&self) -> RouterStatus {
         self.status.borrow().clone()
     }
@@ -97,9 +103,11 @@ pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, 
         child: None,
         restart_at: None,
         backoff: Backoff::default(),
+        ports: ModelPorts::default(),
         cancel,
     };
-    (RouterHandle { tx, status: status_rx, changes }, tokio::spawn(actor.run()))
+    let ports = actor.ports.clone();
+    (RouterHandle { tx, status: status_rx, changes, ports }, tokio::spawn(actor.run()))
 }
 
 /// Status changes a slow `router:status` announcer may fall behind by before it reads the latest instead.
@@ -115,6 +123,8 @@ struct Actor {
     /// Crashes and failed restarts in a row; a crash after a stable run starts it over (the status's
     /// `restarts`, which bounds the attempts, keeps counting).
     backoff: Backoff,
+    /// Whose each output line is, shared across restarts so a model's last lines survive its process.
+    ports: ModelPorts,
     cancel: CancellationToken,
 }
 
@@ -205,7 +215,7 @@ impl Actor {
             .timeout(Duration::from_secs(2))
             .build()
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
-        let mut running = child::spawn(binary, &args, ModelPorts::default(), &key)
+        let mut running = child::spawn(binary, &args, self.ports.clone(), &key)
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
         self.publish(|s| {
             s.state = RouterState::Starting;

@@ -133,6 +133,9 @@ impl Models {
     }
 
     pub(super) async fn router_reset(&self, id: &str) {
+        if let Ok(mut crashes) = self.0.crashes.lock() {
+            crashes.remove(id);
+        }
         if self.0.table.get(id).status == ModelStatus::Error
             && let Some(t) = self.0.table.requested(id, ModelStatus::Unloaded)
         {
@@ -140,16 +143,48 @@ impl Models {
         }
     }
 
+    /// A model whose process crashed (or failed to load) is started again by the next request that names
+    /// it (the router loads it on demand), but not before its backoff passed: a model that crashes at once
+    /// is not restarted on every request.
+    pub(super) fn router_crash_backoff(&self, id: &str) -> Result<(), ModelError> {
+        let Ok(crashes) = self.0.crashes.lock() else { return Ok(()) };
+        let Some(backoff) = crashes.get(id) else { return Ok(()) };
+        let now = std::time::Instant::now();
+        if backoff.passed(now) || self.0.table.get(id).status != ModelStatus::Error {
+            return Ok(());
+        }
+        Err(ModelError::Router(format!(
+            "model '{id}' crashed {} time(s) in a row; it is started again by a request after {} s (backoff), or at once after models:reset",
+            backoff.crashes(),
+            backoff.delay().as_secs()
+        )))
+    }
+
+    /// A crash or failed load: counted for the backoff, and its last output added to the stored detail.
+    fn crash_detail(&self, t: &Transition) -> Option<String> {
+        if let Ok(mut crashes) = self.0.crashes.lock() {
+            crashes.entry(t.id.clone()).or_default().record_crash(std::time::Instant::now(), t.loaded_for);
+        }
+        let lines = self.0.parts.router.model_lines(&t.id);
+        match (&t.error, lines.is_empty()) {
+            (Some(error), false) => Some(format!("{error}; last output: {}", lines.join(" | "))),
+            (error, _) => error.clone(),
+        }
+    }
+
     /// Stores the transition as a lifecycle event and publishes it.
     pub(super) async fn publish_transition(&self, t: Transition, actor: &str) {
         if let Some(event) = router_event(t.from, t.to) {
+            // Reported by the router while it runs: the model's own process died (not the router with it).
+            let failed = t.to == ModelStatus::Error && actor == "router" && self.0.parts.router.status().running();
+            let detail = if failed { self.crash_detail(&t) } else { t.error.clone() };
             let status = serde_json::to_value(t.to).ok().and_then(|v| v.as_str().map(str::to_string));
             let e = NewModelEvent {
                 model_id: t.id.clone(),
                 event,
                 status,
                 actor: Some(actor.into()),
-                detail: t.error.clone(),
+                detail,
                 duration_ms: t.duration_ms,
                 exit_code: t.exit_code,
             };

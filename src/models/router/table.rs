@@ -41,6 +41,8 @@ pub struct Transition {
     pub error: Option<String>,
     pub duration_ms: Option<i64>,
     pub exit_code: Option<i64>,
+    /// How long it had been loaded, when it was (for the crash backoff's stable-run rule).
+    pub loaded_for: Option<std::time::Duration>,
 }
 
 #[derive(Clone, Default)]
@@ -121,6 +123,7 @@ impl LiveTable {
         }
         let finished = from != status && matches!(from, ModelStatus::Loading | ModelStatus::Unloading);
         let duration_ms = finished.then(|| entry.since.elapsed().as_millis() as i64);
+        let loaded_for = (from == ModelStatus::Loaded && status != from).then(|| entry.since.elapsed());
         if from != status {
             entry.since = Instant::now();
             entry.unload_requested =
@@ -129,7 +132,16 @@ impl LiveTable {
         entry.status = status;
         entry.progress = progress;
         entry.error = error.clone();
-        Some(Transition { id: id.to_string(), from, to: status, progress, error, duration_ms, exit_code: None })
+        Some(Transition {
+            id: id.to_string(),
+            from,
+            to: status,
+            progress,
+            error,
+            duration_ms,
+            exit_code: None,
+            loaded_for,
+        })
     }
 }
 
