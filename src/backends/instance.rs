@@ -43,6 +43,8 @@ pub enum Outcome {
         error: String,
         exit_code: Option<i32>,
         lines: Vec<String>,
+        /// Its process exited by itself (not a port found taken, a deadline or a stop): a crash.
+        exited: bool,
     },
     /// Exited after being ready; `requested` tells a stop we asked for from a crash.
     Exited {
@@ -65,7 +67,8 @@ pub async fn run(spec: Spec, client: reqwest::Client, events: mpsc::Sender<Event
     let (mut running, port) = loop {
         let Some(&port) = spec.ports.get(attempt) else {
             let error = format!("no free port among {:?}", spec.ports);
-            let _ = events.send(report(Outcome::Failed { error, exit_code: None, lines: Vec::new() })).await;
+            let _ =
+                events.send(report(Outcome::Failed { error, exit_code: None, lines: Vec::new(), exited: false })).await;
             return;
         };
         attempt += 1;
@@ -76,7 +79,9 @@ pub async fn run(spec: Spec, client: reqwest::Client, events: mpsc::Sender<Event
             }
             Start::PortTaken => {
                 let error = format!("every port tried was taken ({:?})", &spec.ports[..attempt]);
-                let _ = events.send(report(Outcome::Failed { error, exit_code: None, lines: Vec::new() })).await;
+                let _ = events
+                    .send(report(Outcome::Failed { error, exit_code: None, lines: Vec::new(), exited: false }))
+                    .await;
                 return;
             }
             Start::Failed(outcome) => {
@@ -119,13 +124,13 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
     if !program_exists(&spec.program) {
         let error =
             format!("cannot start {}: no such program (check the model's spawn.command)", spec.program.display());
-        return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new() });
+        return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new(), exited: false });
     }
     let mut running = match child::spawn(&spec.program, &args, ModelPorts::owned_by(&spec.model), &spec.key) {
         Ok(r) => r,
         Err(err) => {
             let error = format!("cannot start {}: {err}", spec.program.display());
-            return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new() });
+            return Start::Failed(Outcome::Failed { error, exit_code: None, lines: Vec::new(), exited: false });
         }
     };
     tracing::info!(model = %spec.model, port, pid = running.pid, "backend starting");
@@ -136,14 +141,14 @@ async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut ones
         Err(NotReady::Exited { lines, .. }) if lines.iter().any(|l| is_port_taken(l)) => return Start::PortTaken,
         Err(NotReady::Exited { code, lines }) => {
             let error = format!("exited during startup with code {}", code.map_or("none".into(), |c| c.to_string()));
-            return Start::Failed(Outcome::Failed { error, exit_code: code, lines });
+            return Start::Failed(Outcome::Failed { error, exit_code: code, lines, exited: true });
         }
         Err(NotReady::Deadline) => format!("not ready within {} s (backends.startTimeoutSec)", spec.deadline.as_secs()),
         Err(NotReady::Cancelled) => "stopped while starting".into(),
     };
     let exit_code = child::stop(&mut running, STOP_GRACE).await;
     let lines = running.final_lines().await;
-    Start::Failed(Outcome::Failed { error, exit_code, lines })
+    Start::Failed(Outcome::Failed { error, exit_code, lines, exited: false })
 }
 
 /// A path names a file; a bare name is looked up on PATH (setpriv would otherwise report it only by exiting).

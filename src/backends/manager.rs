@@ -3,6 +3,7 @@
 //! answers every waiter once the backend is ready or has failed. Stops of ready backends wait for their
 //! requests in flight.
 
+use super::crash_loop::{CrashLoop, StartConfig};
 use super::instance::{self, Event, Outcome, Spec};
 use super::memory;
 use super::plan::{self, FreeMemory, PlanInput, SlotView};
@@ -35,6 +36,12 @@ struct Slot {
     stopped_at_ms: Option<i64>,
     /// Crashes after being ready; a start waits out its delay.
     backoff: Backoff,
+    /// Every crash, at startup or later; once tripped, no start until a reset or a changed start.
+    crash_loop: CrashLoop,
+    /// What a request for it is answered while the guard is tripped.
+    crash_loop_error: Option<BackendError>,
+    /// What its last start ran, to tell a changed start from the one that kept crashing.
+    started_with: Option<StartConfig>,
     /// Ports handed to its process while it starts, so no other backend starting at once takes them.
     reserved_ports: Vec<u16>,
 }
@@ -46,6 +53,12 @@ impl Slot {
 
     fn occupies(&self) -> bool {
         matches!(self.state(), BackendState::Starting | BackendState::Ready | BackendState::Stopping)
+    }
+
+    fn forget_crashes(&mut self) {
+        self.backoff.reset();
+        self.crash_loop.reset();
+        self.crash_loop_error = None;
     }
 }
 
@@ -123,7 +136,7 @@ impl Manager {
             }
             Command::Reset { model, reply } => {
                 if let Some(slot) = self.slots.get_mut(&model) {
-                    slot.backoff.reset();
+                    slot.forget_crashes();
                 }
                 if self.slots.get(&model).is_some_and(|s| s.state() == BackendState::Error) {
                     self.set(&model, |s| {
@@ -136,6 +149,10 @@ impl Manager {
     }
 
     fn ensure(&mut self, config: &Config, spec: BackendModel, reason: &'static str, reply: Reply<Ready>) {
+        if let Some(err) = self.crash_loop_refusal(config, &spec) {
+            let _ = reply.send(Err(err));
+            return;
+        }
         let slot = self.slots.entry(spec.name.clone()).or_default();
         if let Some(upstream) = slot.status.as_ref().and_then(BackendStatus::upstream) {
             let _ = reply.send(Ok(Ready { upstream, claim: self.gates.claim(&spec.name) }));
@@ -148,6 +165,21 @@ impl Manager {
         slot.want_start = true;
         slot.start_reason = reason;
         self.make_room_and_start(config, &spec);
+    }
+
+    /// The crash-loop error while the backend's guard is tripped; `None` when it is not, or when what its
+    /// start runs changed since (the guard is then lifted: the change may be the fix).
+    fn crash_loop_refusal(&mut self, config: &Config, spec: &BackendModel) -> Option<BackendError> {
+        let slot = self.slots.get_mut(&spec.name)?;
+        if !slot.crash_loop.tripped() {
+            return None;
+        }
+        if slot.started_with.as_ref() == Some(&start_config(config, spec)) {
+            return slot.crash_loop_error.clone();
+        }
+        tracing::info!(model = %spec.name, "its spawn command, path or mmproj changed; crash-loop guard lifted");
+        slot.forget_crashes();
+        None
     }
 
     /// Makes room for the backend and starts it when there is room: the decisions are [`plan`]'s, made
@@ -230,6 +262,7 @@ impl Manager {
         let generation = self.generation;
         let reserved = instance.ports.clone();
         let slot = self.slots.entry(spec.name.clone()).or_default();
+        slot.started_with = Some(start_config(config, spec));
         slot.reserved_ports = reserved;
         slot.want_start = false;
         slot.generation = generation;
@@ -292,84 +325,125 @@ impl Manager {
     }
 
     fn on_event(&mut self, event: Event) {
-        let Some(slot) = self.slots.get_mut(&event.model) else { return };
+        let Some(slot) = self.slots.get(&event.model) else { return };
         if slot.generation != event.generation {
             return;
         }
         let id = event.model;
         match event.outcome {
-            Outcome::Ready { port, pid } => {
-                slot.ready_at = Some(Instant::now());
-                self.set(&id, |s| {
-                    s.load_ms = Some(s.since.elapsed().as_millis() as u64);
-                    s.state = BackendState::Ready;
-                    s.port = Some(port);
-                    s.pid = Some(pid);
-                });
-                let upstream = self.slots.get(&id).and_then(|s| s.status.as_ref()).and_then(BackendStatus::upstream);
-                let Some(slot) = self.slots.get_mut(&id) else { return };
-                for waiter in slot.waiters.drain(..) {
-                    let ready = upstream.clone().map(|upstream| Ready { upstream, claim: self.gates.claim(&id) });
-                    let _ = waiter.send(ready.ok_or_else(|| BackendError::Stopped(id.clone())));
-                }
-                tracing::info!(model = %id, port, "backend ready");
-            }
-            Outcome::Failed { error, exit_code, lines } => {
-                slot.stop = None;
-                let stopped = slot.status.as_ref().is_some_and(|s| s.state == BackendState::Stopping);
-                let err = if stopped {
-                    BackendError::Stopped(id.clone())
-                } else {
-                    BackendError::Failed { model: id.clone(), error: error.clone(), lines: lines.clone() }
-                };
-                if !stopped || !slot.want_start {
-                    for waiter in slot.waiters.drain(..) {
-                        let _ = waiter.send(Err(err.clone()));
-                    }
-                }
-                tracing::warn!(model = %id, exit_code, "backend failed to start: {error}");
-                self.set(&id, |s| {
-                    *s = if stopped {
-                        BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() }
-                    } else {
-                        BackendStatus {
-                            state: BackendState::Error,
-                            error: Some(error),
-                            exit_code,
-                            last_lines: lines,
-                            reason: s.reason.clone(),
-                            ..BackendStatus::stopped()
-                        }
-                    };
-                });
-            }
-            Outcome::Exited { exit_code, lines, requested } => {
-                let ran_for = slot.ready_at.map(|at| at.elapsed());
-                slot.stop = None;
-                slot.ready_at = None;
-                slot.stopped_at_ms = Some(crate::db::now_ms());
-                if requested {
-                    tracing::info!(model = %id, exit_code, "backend stopped");
-                    self.set(&id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });
-                } else {
-                    slot.backoff.record_crash(Instant::now(), ran_for);
-                    let error =
-                        format!("exited unexpectedly with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
-                    tracing::warn!(model = %id, exit_code, "backend {error}");
-                    self.set(&id, |s| {
-                        *s = BackendStatus {
-                            state: BackendState::Error,
-                            error: Some(error),
-                            exit_code,
-                            last_lines: lines,
-                            reason: Some("crash".into()),
-                            ..BackendStatus::stopped()
-                        }
-                    });
-                }
-            }
+            Outcome::Ready { port, pid } => self.on_ready(&id, port, pid),
+            Outcome::Failed { error, exit_code, lines, exited } => self.on_failed(&id, error, exit_code, lines, exited),
+            Outcome::Exited { exit_code, lines, requested } => self.on_exited(&id, exit_code, lines, requested),
         }
         self.start_pending();
+    }
+
+    fn on_ready(&mut self, id: &str, port: u16, pid: u32) {
+        if let Some(slot) = self.slots.get_mut(id) {
+            slot.ready_at = Some(Instant::now());
+        }
+        self.set(id, |s| {
+            s.load_ms = Some(s.since.elapsed().as_millis() as u64);
+            s.state = BackendState::Ready;
+            s.port = Some(port);
+            s.pid = Some(pid);
+        });
+        let upstream = self.slots.get(id).and_then(|s| s.status.as_ref()).and_then(BackendStatus::upstream);
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        for waiter in slot.waiters.drain(..) {
+            let ready = upstream.clone().map(|upstream| Ready { upstream, claim: self.gates.claim(id) });
+            let _ = waiter.send(ready.ok_or_else(|| BackendError::Stopped(id.to_string())));
+        }
+        tracing::info!(model = %id, port, "backend ready");
+    }
+
+    /// A start that never became ready; `exited`: its process died by itself (a crash, for the guard).
+    fn on_failed(&mut self, id: &str, error: String, exit_code: Option<i32>, lines: Vec<String>, exited: bool) {
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        slot.stop = None;
+        let stopped = slot.status.as_ref().is_some_and(|s| s.state == BackendState::Stopping);
+        tracing::warn!(model = %id, exit_code, "backend failed to start: {error}");
+        if !stopped && exited && self.trips_crash_loop(id, &error, exit_code, &lines) {
+            return;
+        }
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        let err = if stopped {
+            BackendError::Stopped(id.to_string())
+        } else {
+            BackendError::Failed { model: id.to_string(), error: error.clone(), lines: lines.clone() }
+        };
+        if !stopped || !slot.want_start {
+            for waiter in slot.waiters.drain(..) {
+                let _ = waiter.send(Err(err.clone()));
+            }
+        }
+        self.set(id, |s| {
+            *s = if stopped {
+                BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() }
+            } else {
+                BackendStatus {
+                    state: BackendState::Error,
+                    error: Some(error),
+                    exit_code,
+                    last_lines: lines,
+                    reason: s.reason.clone(),
+                    ..BackendStatus::stopped()
+                }
+            };
+        });
+    }
+
+    fn on_exited(&mut self, id: &str, exit_code: Option<i32>, lines: Vec<String>, requested: bool) {
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        let ran_for = slot.ready_at.map(|at| at.elapsed());
+        slot.stop = None;
+        slot.ready_at = None;
+        slot.stopped_at_ms = Some(crate::db::now_ms());
+        if requested {
+            tracing::info!(model = %id, exit_code, "backend stopped");
+            self.set(id, |s| *s = BackendStatus { reason: s.reason.clone(), ..BackendStatus::stopped() });
+            return;
+        }
+        slot.backoff.record_crash(Instant::now(), ran_for);
+        let error = format!("exited unexpectedly with code {}", exit_code.map_or("none".into(), |c| c.to_string()));
+        tracing::warn!(model = %id, exit_code, "backend {error}");
+        if self.trips_crash_loop(id, &error, exit_code, &lines) {
+            return;
+        }
+        self.set(id, |s| {
+            *s = BackendStatus {
+                state: BackendState::Error,
+                error: Some(error),
+                exit_code,
+                last_lines: lines,
+                reason: Some("crash".into()),
+                ..BackendStatus::stopped()
+            }
+        });
+    }
+
+    /// Counts a crash toward the backend's guard. When it trips, the backend is refused from now on: its
+    /// waiters get the crash-loop error, its status says so (reason `crash loop`), and this returns true.
+    fn trips_crash_loop(&mut self, id: &str, error: &str, exit_code: Option<i32>, lines: &[String]) -> bool {
+        let Some(slot) = self.slots.get_mut(id) else { return false };
+        if !slot.crash_loop.record(Instant::now()) {
+            return false;
+        }
+        let err = BackendError::CrashLoop { model: id.to_string(), error: error.to_string(), lines: lines.to_vec() };
+        slot.crash_loop_error = Some(err.clone());
+        tracing::error!(model = %id, "{err}");
+        self.fail_waiters(id, err.clone());
+        self.set(id, |s| {
+            *s = BackendStatus {
+                state: BackendState::Error,
+                error: Some(err.to_string()),
+                exit_code,
+                last_lines: lines.to_vec(),
+                reason: Some("crash loop".into()),
+                ..BackendStatus::stopped()
+            }
+        });
+        true
     }
 
     /// Idle backends are stopped by the one idle task of every model kind (`models::idle`); the tick only
@@ -432,6 +506,15 @@ impl Manager {
                 Ok(None) | Err(_) => break,
             }
         }
+    }
+}
+
+/// What a start of `spec` runs under `config`.
+fn start_config(config: &Config, spec: &BackendModel) -> StartConfig {
+    StartConfig {
+        command: config.backends.spawn_of(spec).command.clone(),
+        path: spec.path.clone(),
+        mmproj: spec.mmproj.clone(),
     }
 }
 

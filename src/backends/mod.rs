@@ -2,6 +2,7 @@
 //! grouped, evicted (least recently used, `backends.maxRunning`), stopped when idle, restarted after a crash.
 //! One manager task owns every backend's state; one task per backend owns its process.
 
+mod crash_loop;
 pub mod discovery;
 mod instance;
 mod manager;
@@ -25,6 +26,8 @@ use tokio_util::sync::CancellationToken;
 /// Stopped | Error -> Starting (a request or a load) -> Ready (health answered) | Error (exited early, deadline);
 /// Ready -> Stopping (unload, idle, group swap, eviction; after in-flight requests drain) -> Stopped;
 /// Ready -> Error (exited without being asked: a crash; the next request starts it again, with backoff).
+/// Its process dying by itself 5 times in 5 minutes (at startup or later) leaves it in Error, reason
+/// `crash loop`, refused at once until `models:reset` or a changed start ([`crash_loop`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendState {
@@ -44,7 +47,8 @@ pub struct BackendStatus {
     pub error: Option<String>,
     pub exit_code: Option<i32>,
     pub last_lines: Vec<String>,
-    /// Why it last changed: `request`, `socket`, `idle`, `group swap`, `evicted`, `crash`, `shutdown`.
+    /// Why it last changed: `request`, `socket`, `idle`, `group swap`, `evicted`, `crash`, `crash loop`,
+    /// `shutdown`.
     pub reason: Option<String>,
     /// How long the last start took (set when it became ready).
     pub load_ms: Option<u64>,
@@ -91,6 +95,11 @@ pub enum BackendError {
         memory::gib(need.total_bytes), memory::gib(need.weights_bytes), memory::gib(need.kv_cache_bytes), need.context, memory::gib(*free)
     )]
     NotEnoughMemory { model: String, need: memory::Need, free: u64 },
+    #[error(
+        "backend '{model}' crashed {} times within {} min and is not started again (crash loop) until models:reset or a change of its spawn command, path or mmproj; last: {error}{}",
+        crash_loop::CRASHES, crash_loop::WINDOW.as_secs() / 60, lines_suffix(.lines)
+    )]
+    CrashLoop { model: String, error: String, lines: Vec<String> },
     #[error("backend '{0}' was stopped before it became ready")]
     Stopped(String),
     #[error("the backend manager is not running")]
@@ -146,7 +155,8 @@ impl BackendsHandle {
         answer.await.map_err(|_| BackendError::Closed)?
     }
 
-    /// Clears an `error` state and the crash backoff, so the next request starts the backend at once.
+    /// Clears an `error` state, the crash backoff and the crash-loop guard, so the next request starts the
+    /// backend at once.
     pub async fn reset(&self, model: &str) -> Result<(), BackendError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Command::Reset { model: model.into(), reply }).await.map_err(|_| BackendError::Closed)?;

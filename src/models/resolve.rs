@@ -43,12 +43,28 @@ impl Models {
             return Err(ModelError::NotFound(name.to_string()));
         };
         self.router_crash_backoff(&model)?;
-        match self.0.parts.router.upstream() {
+        match self.router_upstream(&model, &config).await {
             Some(upstream) => Ok(Route { model, upstream, claim: None }),
             None => Err(ModelError::Router(format!(
                 "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
             ))),
         }
+    }
+
+    /// The router's upstream; while it is coming up (boot, a crash restart, a restart after a save) the
+    /// request waits for it, at most `startup.timeout`. A router stopped on purpose is not waited for.
+    async fn router_upstream(&self, model: &str, config: &crate::config::Config) -> Option<Upstream> {
+        let router = &self.0.parts.router;
+        if let Some(upstream) = router.upstream() {
+            return Some(upstream);
+        }
+        if !router.coming_up() {
+            return None;
+        }
+        let state = router.status().state;
+        tracing::info!(model, ?state, "a request waits for the router to start");
+        let limit = std::time::Duration::from_millis(u64::try_from(config.startup.timeout).unwrap_or(0));
+        router.running_within(limit).await
     }
 }
 

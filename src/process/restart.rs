@@ -36,6 +36,13 @@ impl Backoff {
         self.crashes
     }
 
+    /// Whether the crashes in a row are more than `restarts` restarts may answer: a supervisor that
+    /// restarts at most `restarts` times gives up at the next crash. A crash after a stable run counts as
+    /// the first again, so crashes weeks apart never add up to giving up.
+    pub fn exhausted(&self, restarts: u32) -> bool {
+        self.crashes > restarts
+    }
+
     /// How long to wait after the last crash; zero when there was none.
     pub fn delay(&self) -> Duration {
         match self.crashes {
@@ -100,6 +107,30 @@ mod tests {
         assert_eq!(backoff.delay(), secs(8));
         backoff.record_crash(t0 + secs(100), Some(STABLE_RUN));
         assert_eq!((backoff.crashes(), backoff.delay()), (1, secs(1)));
+    }
+
+    #[test]
+    fn restarts_are_exhausted_by_crashes_in_a_row_never_by_crashes_weeks_apart() {
+        let (mut backoff, t0) = (Backoff::default(), Instant::now());
+        let week = secs(7 * 86_400);
+        for n in 0..10 {
+            backoff.record_crash(t0 + week * n, Some(week));
+            assert!(!backoff.exhausted(3), "crash {} after a week of running", n + 1);
+        }
+        backoff.record_crash(t0 + week * 10, Some(STABLE_RUN - Duration::from_millis(1)));
+        backoff.record_crash(t0 + week * 10 + secs(2), None);
+        assert!(!backoff.exhausted(3), "3 crashes in a row: 3 restarts allowed");
+        backoff.record_crash(t0 + week * 10 + secs(5), Some(secs(1)));
+        assert!(backoff.exhausted(3), "the 4th crash in a row gives up");
+        assert!(!backoff.exhausted(4));
+    }
+
+    #[test]
+    fn no_restart_allowed_gives_up_at_the_first_crash() {
+        let mut backoff = Backoff::default();
+        assert!(!backoff.exhausted(0), "nothing crashed yet");
+        backoff.record_crash(Instant::now(), Some(STABLE_RUN));
+        assert!(backoff.exhausted(0));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod router;
 mod status;
+mod wait;
 
 pub use router::{RouterHandle, SupervisorError, resolve_binary, spawn};
 pub use status::{RouterState, RouterStatus, router_status_json};

@@ -34,13 +34,17 @@ pub enum SupervisorError {
 enum Command {
     Start(oneshot::Sender<Result<RouterStatus, SupervisorError>>),
     Stop(oneshot::Sender<RouterStatus>),
+    /// A stop then a start, as one command: the router is coming up again throughout.
+    Restart(oneshot::Sender<Result<RouterStatus, SupervisorError>>),
 }
 
 /// Cheap to clone; every call goes through the actor.
 #[derive(Clone)]
 pub struct RouterHandle {
     tx: mpsc::Sender<Command>,
-    status: watch::Receiver<RouterStatus>,
+    pub(super) status: watch::Receiver<RouterStatus>,
+    /// Whether the actor will have the router running without anyone asking again (see `coming_up`).
+    pub(super) coming: watch::Receiver<bool>,
     changes: broadcast::Sender<RouterStatus>,
     ports: ModelPorts,
 }
@@ -84,21 +88,34 @@ impl RouterHandle {
         rx.await.map_err(|_| SupervisorError::Gone)
     }
 
+    /// A handle over the given channels with no actor behind it (commands answer `Gone`).
+    #[cfg(test)]
+    pub(super) fn detached(status: watch::Receiver<RouterStatus>, coming: watch::Receiver<bool>) -> Self {
+        let (tx, _) = mpsc::channel(1);
+        Self { tx, status, coming, changes: broadcast::channel(1).0, ports: ModelPorts::default() }
+    }
+
+    /// Stops, then starts with the startup retry policy; requests meanwhile wait for it (`running_within`).
     pub async fn restart(&self) -> Result<RouterStatus, SupervisorError> {
-        self.stop().await?;
-        self.start().await
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Restart(tx)).await.map_err(|_| SupervisorError::Gone)?;
+        rx.await.map_err(|_| SupervisorError::Gone)?
     }
 }
 
-/// Spawns the actor; it stops the child when `cancel` fires and then ends.
+/// Spawns the actor; it stops the child when `cancel` fires and then ends. With `router.enabled` and
+/// `startup.autoStart` the router counts as coming up from here on: the boot flow starts it once we listen.
 pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(16);
     let (status_tx, status_rx) = watch::channel(RouterStatus::stopped());
+    let boot = config.config();
+    let (coming_tx, coming_rx) = watch::channel(boot.router.enabled && boot.startup.auto_start);
     let (changes, _) = broadcast::channel(STATUS_CHANGES_KEPT);
     let actor = Actor {
         config,
         rx,
         status: status_tx,
+        coming: coming_tx,
         changes: changes.clone(),
         child: None,
         restart_at: None,
@@ -107,7 +124,8 @@ pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, 
         cancel,
     };
     let ports = actor.ports.clone();
-    (RouterHandle { tx, status: status_rx, changes, ports }, tokio::spawn(actor.run()))
+    let handle = RouterHandle { tx, status: status_rx, coming: coming_rx, changes, ports };
+    (handle, tokio::spawn(actor.run()))
 }
 
 /// Status changes a slow `router:status` announcer may fall behind by before it reads the latest instead.
@@ -117,11 +135,15 @@ struct Actor {
     config: SharedConfig,
     rx: mpsc::Receiver<Command>,
     status: watch::Sender<RouterStatus>,
+    /// True from a start or restart asked (or a crash restart scheduled) until it ran or failed for good,
+    /// so that a request arriving before `Starting` or between a restart's stop and start waits.
+    coming: watch::Sender<bool>,
     changes: broadcast::Sender<RouterStatus>,
     child: Option<RunningChild>,
     restart_at: Option<Instant>,
-    /// Crashes and failed restarts in a row; a crash after a stable run starts it over (the status's
-    /// `restarts`, which bounds the attempts, keeps counting).
+    /// Crashes and failed restarts in a row; a crash after a stable run ([`crate::process::restart::STABLE_RUN`])
+    /// starts it over. It alone decides when to give up (`startup.retryAttempts` restarts in a row), so
+    /// crashes weeks apart never add up; the status's `restarts` keeps counting for display.
     backoff: Backoff,
     /// Whose each output line is, shared across restarts so a model's last lines survive its process.
     ports: ModelPorts,
@@ -140,28 +162,52 @@ impl Actor {
             tokio::select! {
                 cmd = self.rx.recv() => match cmd {
                     Some(Command::Start(reply)) => { let _ = reply.send(self.start_with_retries().await); }
-                    Some(Command::Stop(reply)) => { self.stop().await; let _ = reply.send(self.status.borrow().clone()); }
+                    Some(Command::Stop(reply)) => {
+                        self.coming.send_replace(false);
+                        self.stop().await;
+                        let _ = reply.send(self.status.borrow().clone());
+                    }
+                    Some(Command::Restart(reply)) => {
+                        self.coming.send_replace(true);
+                        self.stop().await;
+                        let _ = reply.send(self.start_with_retries().await);
+                    }
                     None => break,
                 },
                 code = wait_exit(&mut self.child) => self.on_crash(code).await,
                 _ = sleep_until(restart_at.unwrap_or_else(far_future)), if restart_at.is_some() => {
                     self.restart_at = None;
-                    if let Err(err) = self.start_once().await {
-                        tracing::warn!(error = %err, "router restart failed");
-                        self.schedule_restart(None);
+                    match self.start_once().await {
+                        Ok(()) => { self.coming.send_replace(false); }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "router restart failed");
+                            self.schedule_restart(None);
+                        }
                     }
                 }
                 _ = self.cancel.cancelled() => break,
             }
         }
+        self.coming.send_replace(false);
         self.stop().await;
     }
 
+    /// A start someone asked for: a fresh restart budget, then `startup.retryAttempts` retries.
     async fn start_with_retries(&mut self) -> Result<RouterStatus, SupervisorError> {
         self.restart_at = None;
         if self.child.is_some() {
+            self.coming.send_replace(false);
             return Ok(self.status.borrow().clone());
         }
+        self.coming.send_replace(true);
+        self.backoff.reset();
+        let result = self.start_retrying().await;
+        self.coming.send_replace(false);
+        result
+    }
+
+    /// One start, then up to `startup.retryAttempts` more `startup.retryDelay` apart while it fails.
+    async fn start_retrying(&mut self) -> Result<RouterStatus, SupervisorError> {
         let s = self.config().startup.clone();
         let mut result = self.start_once().await;
         for attempt in 1..=s.retry_attempts {
@@ -270,16 +316,20 @@ impl Actor {
     }
 
     /// `ran_for`: how long the router had been running before it crashed (`None` for a failed start).
+    /// Gives up after `startup.retryAttempts` restarts in a row (see [`Backoff::exhausted`]).
     fn schedule_restart(&mut self, ran_for: Option<Duration>) {
-        let restarts = self.status.borrow().restarts;
-        if restarts >= self.config().startup.retry_attempts.max(0) as u32 {
-            tracing::error!(restarts, "router keeps failing; not restarting again (use router:start)");
+        self.backoff.record_crash(std::time::Instant::now(), ran_for);
+        let attempts = u32::try_from(self.config().startup.retry_attempts).unwrap_or(0);
+        if self.backoff.exhausted(attempts) {
+            let in_a_row = self.backoff.crashes();
+            tracing::error!(in_a_row, "router keeps failing; not restarting again (use router:start)");
+            self.coming.send_replace(false);
             self.publish(|s| s.state = RouterState::Failed);
             return;
         }
-        self.backoff.record_crash(std::time::Instant::now(), ran_for);
         let backoff = self.backoff.delay();
         tracing::warn!(in_ms = backoff.as_millis() as u64, "restarting the router");
+        self.coming.send_replace(true);
         self.publish(|s| s.restarts += 1);
         self.restart_at = Some(Instant::now() + backoff);
     }
