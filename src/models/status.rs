@@ -55,6 +55,7 @@ pub fn backend_event(now: &BackendStatus) -> &'static str {
         (BackendState::Stopped, _) => "unloaded",
         (BackendState::Error, Some("crash")) => "crashed",
         (BackendState::Error, Some("memory")) => "load_refused",
+        (BackendState::Error, Some("crash loop")) => "crash_loop",
         (BackendState::Error, _) => "load_failed",
     }
 }

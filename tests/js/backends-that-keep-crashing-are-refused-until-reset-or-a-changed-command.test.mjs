@@ -66,6 +66,9 @@ test("a backend that dies at every start is started 5 times, then refused at onc
   assert.match(loop.error, CRASH_LOOP);
   assert.equal(loop.exitCode, 3);
   assert.ok(loop.lastLines.some((l) => l.includes("cannot load the backend")), JSON.stringify(loop.lastLines));
+  const tripped = (await ctx.events("loop")).find((e) => e.event === "crash_loop");
+  assert.ok(tripped, "the history says it was stopped as a crash loop");
+  assert.match(tripped.detail, CRASH_LOOP);
 
   for (let n = 6; n <= 7; n++) {
     const t = Date.now();
