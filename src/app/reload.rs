@@ -24,8 +24,7 @@ pub async fn reload(state: AppState) {
     let after = state.config();
     state.bus.recheck_sessions();
     tracing::info!("init file reloaded");
-    if (router_args(&before) != router_args(&after) || before.router != after.router) && state.router.status().running()
-    {
+    if (router_args(&before) != router_args(&after) || before.router != after.router) && state.router.in_service() {
         if !state.activity.drain(DRAIN_LIMIT).await {
             tracing::warn!("requests still running after {DRAIN_LIMIT:?}; restarting the router anyway");
         }

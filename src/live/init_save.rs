@@ -39,7 +39,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     drop(writing);
     tracing::info!(path = %saved.path.display(), "init file saved");
     let router_changed = router_args(&before) != router_args(&after) || before.router != after.router;
-    let restarted = router_changed && state.router.status().running();
+    let restarted = router_changed && state.router.in_service();
     if restarted {
         if !state.activity.drain(DRAIN_LIMIT).await {
             tracing::warn!("requests still running after {DRAIN_LIMIT:?}; restarting the router anyway");

@@ -61,7 +61,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::Internal(format!("cannot write {}: {e}", path.display())))?;
     drop(writing);
     tracing::info!(path = %path.display(), "presets saved");
-    let restarted = state.router.status().running();
+    let restarted = state.router.in_service();
     if restarted {
         state.activity.drain(std::time::Duration::from_secs(60)).await;
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;

@@ -37,6 +37,12 @@ impl RouterHandle {
         outlook(&self.status.borrow(), *self.coming.borrow()) == Outlook::Coming
     }
 
+    /// Running, or on its way up (a start or restart in progress): a changed config needs a restart then,
+    /// or the start under way may run with the command line from before the change.
+    pub fn in_service(&self) -> bool {
+        self.status.borrow().running() || self.coming_up()
+    }
+
     /// Where the router answers: at once when it runs, after waiting at most `limit` while it is coming
     /// up; `None` when it is down, or did not run by then.
     pub async fn running_within(&self, limit: Duration) -> Option<Upstream> {
