@@ -68,6 +68,26 @@ impl Models {
     }
 }
 
+impl Models {
+    /// Resolves again after `failed` (a router process that went away under a request): waits, at most
+    /// `startup.timeout`, until the router answers at another address or with another key, so the retry
+    /// does not go to the process that just failed.
+    pub async fn resolve_after(&self, name: &str, path: &str, failed: &Upstream) -> Result<Route, ModelError> {
+        let limit = std::time::Duration::from_millis(u64::try_from(self.config().startup.timeout).unwrap_or(0));
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut changes = self.0.parts.router.subscribe();
+        loop {
+            let route = self.resolve(name, path).await?;
+            if route.upstream != *failed {
+                return Ok(route);
+            }
+            if !matches!(tokio::time::timeout_at(deadline, changes.changed()).await, Ok(Ok(()))) {
+                return Ok(route);
+            }
+        }
+    }
+}
+
 fn looks_like_path(name: &str) -> bool {
     name.contains(['/', '\\']) || name.contains("..") || name.starts_with('~') || name.starts_with('.')
 }

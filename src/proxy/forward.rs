@@ -54,15 +54,20 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     drop(claim);
     exchange.dequeued();
     let admission = admitted?;
-    let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
     let client = if own_backend { state.proxy.backend_client(&config.backends) } else { state.proxy.client.clone() };
-    let upstream = upstream
-        .request(&client, parts.method, path)
-        .headers(headers::to_upstream(&parts.headers))
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
+    let outgoing = Outgoing { client: &client, parts: &parts, body };
+    let upstream = match outgoing.send(&upstream).await {
+        // The router restarted under this request (a config save, a crash): its old connection is gone, or
+        // the new process refused the old key, and nothing reached the client yet, so it is sent once more
+        // to the router now running.
+        sent if !own_backend && went_away(&sent) => {
+            tracing::debug!(model = %model, "resending to the restarted router");
+            let again = state.models.resolve_after(&model, parts.uri.path(), &upstream).await?;
+            Outgoing { client: &state.proxy.unpooled, ..outgoing }.send(&again.upstream).await
+        }
+        sent => sent,
+    }
+    .map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
     exchange.row.status_code = upstream.status().as_u16();
     let sse = upstream
         .headers()
@@ -77,4 +82,33 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let length = upstream.content_length();
     let tap = Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, length, admission);
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// One request as it goes upstream; sendable more than once (the body is in memory).
+struct Outgoing<'a> {
+    client: &'a reqwest::Client,
+    parts: &'a axum::http::request::Parts,
+    body: axum::body::Bytes,
+}
+
+impl Outgoing<'_> {
+    async fn send(&self, upstream: &crate::process::Upstream) -> Result<reqwest::Response, reqwest::Error> {
+        let path = self.parts.uri.path_and_query().map_or(self.parts.uri.path(), |p| p.as_str());
+        upstream
+            .request(self.client, self.parts.method.clone(), path)
+            .headers(headers::to_upstream(&self.parts.headers))
+            .body(self.body.clone())
+            .send()
+            .await
+    }
+}
+
+/// The process the request was sent to is gone: no connection, or one that closed before an answer began
+/// (a pooled connection to a process that has since exited), or a 401 from a new process that has another
+/// key. Never a timeout: a slow model must not get the request twice.
+fn went_away(sent: &Result<reqwest::Response, reqwest::Error>) -> bool {
+    match sent {
+        Ok(response) => response.status() == reqwest::StatusCode::UNAUTHORIZED,
+        Err(err) => (err.is_connect() || err.is_request()) && !err.is_timeout(),
+    }
 }

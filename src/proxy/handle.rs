@@ -14,6 +14,9 @@ pub struct Proxy {
     /// One pooled client for every upstream (loopback: no system proxy, no overall timeout, since
     /// generations and cold starts take as long as they take).
     pub client: reqwest::Client,
+    /// The same without a pool: a retry after the router restarted must not pick another pooled connection
+    /// to the process that went away (the new one listens on the same address).
+    pub unpooled: reqwest::Client,
     pub recorder: Recorder,
     pub metrics: RequestMetrics,
     /// The client for own backends, with `backends.connectionTimeoutSec` / `readTimeoutSec`; rebuilt
@@ -32,8 +35,15 @@ impl Proxy {
             .tcp_nodelay(true)
             .pool_max_idle_per_host(256)
             .build()?;
+        let unpooled = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(0)
+            .build()?;
         let (recorder, rx) = Recorder::new(drops);
-        let proxy = Self { client, recorder, metrics: RequestMetrics::default(), backend_client: Arc::default() };
+        let metrics = RequestMetrics::default();
+        let proxy = Self { client, unpooled, recorder, metrics, backend_client: Arc::default() };
         Ok((proxy, rx))
     }
 
