@@ -56,18 +56,23 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let admission = admitted?;
     let client = if own_backend { state.proxy.backend_client(&config.backends) } else { state.proxy.client.clone() };
     let outgoing = Outgoing { client: &client, parts: &parts, body };
-    let upstream = match outgoing.send(&upstream).await {
-        // The router restarted under this request (a config save, a crash): its old connection is gone, or
-        // the new process refused the old key, and nothing reached the client yet, so it is sent once more
-        // to the router now running.
-        sent if !own_backend && went_away(&sent) => {
-            tracing::debug!(model = %model, "resending to the restarted router");
-            let again = state.models.resolve_after(&model, parts.uri.path(), &upstream).await?;
-            Outgoing { client: &state.proxy.unpooled, ..outgoing }.send(&again.upstream).await
+    let mut sent = outgoing.send(&upstream).await;
+    let mut failed = upstream;
+    let fresh = Outgoing { client: &state.proxy.unpooled, ..outgoing };
+    // The router restarted under this request (a config save, a crash): its old connection is gone, or the
+    // new process refused the old key, and nothing reached the client yet, so it is sent again, on a fresh
+    // connection, to the router running after the restart (a few times: restarts can come back to back).
+    for _ in 0..RESENDS {
+        if own_backend || !went_away(&sent) {
+            break;
         }
-        sent => sent,
+        tracing::debug!(model = %model, "resending to the restarted router");
+        let again = state.models.resolve_after(&model, parts.uri.path(), &failed).await?;
+        sent = fresh.send(&again.upstream).await;
+        failed = again.upstream;
     }
-    .map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
+    let upstream =
+        sent.map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
     exchange.row.status_code = upstream.status().as_u16();
     let sse = upstream
         .headers()
@@ -83,6 +88,9 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let tap = Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, length, admission);
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
 }
+
+/// How many times a request is sent again to a router that went away under it.
+const RESENDS: usize = 3;
 
 /// One request as it goes upstream; sendable more than once (the body is in memory).
 struct Outgoing<'a> {
