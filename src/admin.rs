@@ -5,10 +5,11 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::unrouted::Segment;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,7 +42,7 @@ async fn rescan(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
 async fn pass_through(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(model): Path<String>,
+    Segment(model): Segment,
     endpoint: &'static str,
 ) -> Response {
     match forward(&state, &headers, &model, endpoint).await {

@@ -1,7 +1,9 @@
 //! The embedded dashboard (`web/`), with History-API fallback: a path without a file extension
-//! gets `index.html`; a missing file with an extension is a 404.
+//! gets `index.html`; a missing file with an extension is a JSON 404, and a method other than GET or HEAD
+//! a JSON 405 (`CONNECT`, `DELETE` and the like never get the page).
 
-use axum::http::{StatusCode, Uri, header};
+use crate::error::ApiError;
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
@@ -12,7 +14,12 @@ struct Web;
 /// Paths owned by other handlers: never answered with the SPA shell.
 const RESERVED: [&str; 3] = ["v1/", "admin/", "llamaproxws"];
 
-pub async fn serve(uri: Uri) -> Response {
+pub async fn serve(method: Method, uri: Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = crate::unrouted::method_not_allowed(method, uri).await;
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return response;
+    }
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     if let Some(response) = file(path) {
@@ -23,7 +30,7 @@ pub async fn serve(uri: Uri) -> Response {
     if spa_route && let Some(response) = file("index.html") {
         return response;
     }
-    (StatusCode::NOT_FOUND, "not found\n").into_response()
+    ApiError::NotFound(format!("nothing at {}", uri.path())).into_response()
 }
 
 fn file(path: &str) -> Option<Response> {

@@ -12,6 +12,9 @@ pub enum ApiError {
     BadRequest { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A method the path does not take (the response carries `Allow`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("no model named '{0}'")]
     ModelNotFound(String),
     #[error("{0}")]
@@ -66,6 +69,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => "BAD_REQUEST",
             Self::NotFound(_) => "NOT_FOUND",
+            Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Self::ModelNotFound(_) => "MODEL_NOT_FOUND",
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::Forbidden { .. } => "FORBIDDEN",
@@ -98,6 +102,7 @@ impl ApiError {
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::QueueFull { .. } | Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -109,7 +114,9 @@ impl ApiError {
 
     fn openai_type(&self) -> &'static str {
         match self {
-            Self::BadRequest { .. } | Self::TooLarge(_) | Self::BodyTimeout(_) => "invalid_request_error",
+            Self::BadRequest { .. } | Self::TooLarge(_) | Self::BodyTimeout(_) | Self::MethodNotAllowed(_) => {
+                "invalid_request_error"
+            }
             Self::Forbidden { .. } => "permission_error",
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => "authentication_error",

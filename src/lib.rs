@@ -26,3 +26,4 @@ pub mod retention;
 pub mod serve;
 pub mod settings;
 pub mod supervisor;
+pub mod unrouted;

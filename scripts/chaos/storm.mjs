@@ -142,7 +142,9 @@ async function socketWorker(url, seed, count, tally) {
     const event = roll < 0.12 ? r.pick([...BROADCASTS, V.strings().slice(0, 2000) || "x", `x:${V.ascii(8)}`, `models:${V.ascii(4)}`]) : r.pick(EVENTS);
     let payload = r.chance(0.25) ? V.value() : V.object();
     // A name that is not well-formed Unicode cannot be decoded: dropping the connection is the answer.
-    let closeOk = event !== event.toWellFormed();
+    // So is a name with a character JSON escapes: socketioxide's parser reads the name as a borrowed
+    // string, which an escape cannot be, and closes that one connection (docs/reliability.md).
+    let closeOk = event !== event.toWellFormed() || /["\\\u0000-\u001f]/.test(event);
     if (r.chance(0.08)) payload = { [r.pick(FIELDS)]: Buffer.from(Array.from({ length: r.int(0, 4096) }, () => r.int(0, 255))), more: r.chance(0.5) ? Buffer.alloc(r.int(1, 64)) : 1 };
     else if (r.chance(0.005)) { payload = { content: "z".repeat(2 * 1024 * 1024 + 10) }; closeOk = true; }
     else if (r.chance(0.003)) { payload = Array.from({ length: 20 }, () => Buffer.alloc(8)); closeOk = true; }
@@ -318,7 +320,7 @@ function rawCases(port, r, V) {
     () => ({ label: "raw: NUL and non-ASCII in the path", send: send(`${line("GET", `/v1/models/a\u0000${"\u00ff"}b`)}${host}${close}\r\n`), expect: [400, 404], json: false }),
     () => ({ label: "raw: no Host", send: send(`${line("GET", "/v1/models")}${close}\r\n`), expect: [400], ok: [200], json: false }),
     () => ({ label: "raw: absolute-form request", send: send(`${line("GET", "http://evil.example/v1/models")}${host}${close}\r\n`), expect: [400, 403], ok: [200], json: false }),
-    () => ({ label: "raw: CONNECT", send: send(`${line("CONNECT", "evil.example:443")}${host}${close}\r\n`), expect: [400, 403, 404, 405], json: false }),
+    () => ({ label: "raw: CONNECT", send: send(`${line("CONNECT", "evil.example:443")}${host}${close}\r\n`), expect: [405], json: true }),
     () => ({ label: "raw: invalid UTF-8 in a header", send: () => rawHttp(port, Buffer.concat([Buffer.from(`${line("GET", "/v1/models")}${host}X-U: `), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from(`\r\n${close}\r\n`)])), expect: [400], ok: [200], json: false }),
     () => ({ label: "raw: junk after a request (pipelined)", send: send(`${line("GET", "/health")}${host}\r\n${V.ascii(r.int(1, 300))}\r\n\r\n`), expect: [400], ok: [200], json: false, closeOk: true }),
   ];

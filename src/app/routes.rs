@@ -22,6 +22,7 @@ fn routes() -> Router<AppState> {
         .merge(crate::proxy::routes())
         .merge(crate::admin::routes())
         .fallback(crate::assets::serve)
+        .method_not_allowed_fallback(crate::unrouted::method_not_allowed)
 }
 
 fn guarded(routes: Router<AppState>, state: AppState) -> Router {

@@ -4,8 +4,9 @@
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::ModelView;
+use crate::unrouted::Segment;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -17,7 +18,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn get(State(state): State<AppState>, Segment(id): Segment, headers: HeaderMap) -> Response {
     let found = super::auth::check(&state.config(), &headers)
         .and_then(|()| state.models.find(&id).map(|m| openai_model(&m)).ok_or(ApiError::ModelNotFound(id)));
     match found {
