@@ -5,10 +5,6 @@
 
 use super::AppState;
 use crate::config::router_args;
-use std::time::Duration;
-
-/// How long a router restart waits for requests in flight to finish.
-const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 
 pub async fn reload(state: AppState) {
     let before = state.config();
@@ -24,13 +20,12 @@ pub async fn reload(state: AppState) {
     let after = state.config();
     state.bus.recheck_sessions();
     tracing::info!("init file reloaded");
-    if (router_args(&before) != router_args(&after) || before.router != after.router) && state.router.in_service() {
-        if !state.activity.drain(DRAIN_LIMIT).await {
-            tracing::warn!("requests still running after {DRAIN_LIMIT:?}; restarting the router anyway");
-        }
-        if let Err(err) = state.router.restart().await {
-            tracing::error!(error = %err, "router did not restart after the reload");
-        }
+    let router_changed = router_args(&before) != router_args(&after) || before.router != after.router;
+    if router_changed
+        && state.router.in_service()
+        && let Err(err) = state.router.restart().await
+    {
+        tracing::error!(error = %err, "router did not restart after the reload");
     }
     match state.models.stop_backends("reload").await {
         Ok(stopping) => tracing::info!(?stopping, "reload: stopping every backend"),

@@ -16,9 +16,6 @@ use std::path::PathBuf;
 /// API keys, the admin token, allowed hosts and proxy limits are read per request and apply at once.
 const NEEDS_PROCESS_RESTART: [&str; 2] = ["server", "security.corsOrigins"];
 
-/// How long a router restart waits for requests in flight to finish.
-const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
-
 pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let writing = state.config_store.lock_writes().await;
     let before = state.config();
@@ -41,9 +38,6 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let router_changed = router_args(&before) != router_args(&after) || before.router != after.router;
     let restarted = router_changed && state.router.in_service();
     if restarted {
-        if !state.activity.drain(DRAIN_LIMIT).await {
-            tracing::warn!("requests still running after {DRAIN_LIMIT:?}; restarting the router anyway");
-        }
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
     }
     let restart_needed: Vec<&str> =

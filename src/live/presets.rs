@@ -63,7 +63,6 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     tracing::info!(path = %path.display(), "presets saved");
     let restarted = state.router.in_service();
     if restarted {
-        state.activity.drain(std::time::Duration::from_secs(60)).await;
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
     }
     Ok(json!({

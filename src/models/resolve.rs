@@ -5,6 +5,7 @@
 use super::{ModelError, Models};
 use crate::core::activity::Claim;
 use crate::process::Upstream;
+use crate::supervisor::{Leased, RouterLease};
 
 pub struct Route {
     /// The model's id (the request may have used an alias).
@@ -13,6 +14,8 @@ pub struct Route {
     pub upstream: Upstream,
     /// For an own backend: held until the request is admitted, so the backend is not stopped before.
     pub claim: Option<Claim>,
+    /// For a router-mode model: held until the answer ended, so a stop or restart asked for waits for it.
+    pub lease: Option<RouterLease>,
 }
 
 impl Models {
@@ -30,7 +33,12 @@ impl Models {
                 )));
             }
             let ready = self.ensure_backend(&backend.name, "request").await?;
-            return Ok(Route { model: backend.name.clone(), upstream: ready.upstream, claim: Some(ready.claim) });
+            return Ok(Route {
+                model: backend.name.clone(),
+                upstream: ready.upstream,
+                claim: Some(ready.claim),
+                lease: None,
+            });
         }
         let table = self.router_table();
         let model = if self.router_knows(name) {
@@ -44,19 +52,20 @@ impl Models {
         };
         self.router_crash_backoff(&model)?;
         match self.router_upstream(&model, &config).await {
-            Some(upstream) => Ok(Route { model, upstream, claim: None }),
+            Some(Leased { upstream, lease }) => Ok(Route { model, upstream, claim: None, lease: Some(lease) }),
             None => Err(ModelError::Router(format!(
                 "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
             ))),
         }
     }
 
-    /// The router's upstream; while it is coming up (boot, a crash restart, a restart after a save) the
-    /// request waits for it, at most `startup.timeout`. A router stopped on purpose is not waited for.
-    async fn router_upstream(&self, model: &str, config: &crate::config::Config) -> Option<Upstream> {
+    /// The router's upstream; while it is coming up (boot, a crash restart, a restart after a save) or
+    /// draining before a restart, the request waits for it, at most `startup.timeout`. A router stopped on
+    /// purpose is not waited for.
+    async fn router_upstream(&self, model: &str, config: &crate::config::Config) -> Option<Leased> {
         let router = &self.0.parts.router;
-        if let Some(upstream) = router.upstream() {
-            return Some(upstream);
+        if let Some(leased) = router.leased_now() {
+            return Some(leased);
         }
         if !router.coming_up() {
             return None;

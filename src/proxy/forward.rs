@@ -3,7 +3,7 @@
 
 use super::headers;
 use super::incoming::{self, Incoming};
-use super::tap::{Tap, error_chain};
+use super::tap::{Held, Tap, error_chain};
 use super::telemetry::Exchange;
 use crate::app::AppState;
 use crate::core::activity::Limits;
@@ -40,7 +40,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    let Route { model, upstream, claim } = state.models.resolve(&model, parts.uri.path()).await?;
+    let Route { model, upstream, claim, mut lease } = state.models.resolve(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
@@ -59,9 +59,10 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let mut sent = outgoing.send(&upstream).await;
     let mut failed = upstream;
     let fresh = Outgoing { client: &state.proxy.unpooled, ..outgoing };
-    // The router restarted under this request (a config save, a crash): its old connection is gone, or the
-    // new process refused the old key, and nothing reached the client yet, so it is sent again, on a fresh
-    // connection, to the router running after the restart (a few times: restarts can come back to back).
+    // The router went away under this request (a crash: a restart someone asked for waits for its lease):
+    // its old connection is gone, or the new process refused the old key, and nothing reached the client
+    // yet, so it is sent again, on a fresh connection, to the router running after the restart (a few
+    // times: crashes can come back to back).
     for _ in 0..RESENDS {
         if own_backend || !went_away(&sent) {
             break;
@@ -70,6 +71,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         let again = state.models.resolve_after(&model, parts.uri.path(), &failed).await?;
         sent = fresh.send(&again.upstream).await;
         failed = again.upstream;
+        lease = again.lease;
     }
     let upstream =
         sent.map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
@@ -85,7 +87,8 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         *h = headers::to_client(upstream.headers());
     }
     let length = upstream.content_length();
-    let tap = Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, length, admission);
+    let tap =
+        Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, length, Held::new(admission, lease));
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
 }
 

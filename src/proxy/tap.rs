@@ -1,5 +1,6 @@
 //! The response body as it streams back to the client: bytes pass through untouched and unbuffered,
-//! while a bounded sample feeds telemetry. The model's slot is held until the body ends or the client
+//! while a bounded sample feeds telemetry. The model's slot (and, for a router-mode model, the lease that
+//! holds off a router restart) is held until the body ends or the client
 //! leaves (dropping this stream drops the upstream response, which closes the upstream connection and
 //! so cancels the generation). An SSE body that fails midway, or ends without OpenAI's `[DONE]`,
 //! gets a final `data: {"error":...}` event instead of a silent cut.
@@ -15,6 +16,19 @@ use std::task::{Context, Poll};
 
 pub type Upstream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
+/// What a request holds until its answer ended (dropping it returns both): its slot, and the router's
+/// lease when it went there.
+pub struct Held {
+    _admission: Admission,
+    _lease: Option<crate::supervisor::RouterLease>,
+}
+
+impl Held {
+    pub fn new(admission: Admission, lease: Option<crate::supervisor::RouterLease>) -> Self {
+        Self { _admission: admission, _lease: lease }
+    }
+}
+
 pub struct Tap {
     upstream: Upstream,
     sample: BodySample,
@@ -29,12 +43,12 @@ pub struct Tap {
     complete: bool,
     /// The upstream answered with an error status: the request failed even if the body arrives whole.
     error_status: bool,
-    _admission: Option<Admission>,
+    _held: Option<Held>,
 }
 
 impl Tap {
     /// `length`: the upstream's Content-Length, when it sent one.
-    pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, length: Option<u64>, admission: Admission) -> Self {
+    pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, length: Option<u64>, held: Held) -> Self {
         let error_status = exchange.row.status_code >= 400;
         let expects_done = sse && matches!(exchange.row.endpoint.as_str(), "/v1/chat/completions" | "/v1/completions");
         Self {
@@ -47,14 +61,14 @@ impl Tap {
             remaining: length,
             complete: false,
             error_status,
-            _admission: Some(admission),
+            _held: Some(held),
         }
     }
 
     fn end(&mut self, outcome: &'static str, error: Option<String>) {
         self.ended = true;
         self.exchange.finish(outcome, error, self.sample.usage());
-        self._admission = None;
+        self._held = None;
     }
 
     /// A client may hang up the moment it has the whole answer (`[DONE]`, or every byte of a known
@@ -69,7 +83,7 @@ impl Tap {
                 self.exchange.finish("ok", None, self.sample.usage());
             }
             self.complete = true;
-            self._admission = None;
+            self._held = None;
         }
     }
 

@@ -1,6 +1,7 @@
 //! The actor that owns the native llama-server router process. Callers hold a [`RouterHandle`];
 //! only this task touches the child, so start/stop/crash handling never race.
 
+use super::drain::{DRAIN_LIMIT, Drain};
 use super::status::{RouterState, RouterStatus};
 use crate::config::{Config, SharedConfig, router_args};
 use crate::db::now_ms;
@@ -47,6 +48,7 @@ pub struct RouterHandle {
     pub(super) coming: watch::Receiver<bool>,
     changes: broadcast::Sender<RouterStatus>,
     ports: ModelPorts,
+    pub(super) drain: Drain,
 }
 
 impl RouterHandle {
@@ -82,6 +84,7 @@ impl RouterHandle {
         rx.await.map_err(|_| SupervisorError::Gone)?
     }
 
+    /// Lets the requests in flight finish (bounded), then stops.
     pub async fn stop(&self) -> Result<RouterStatus, SupervisorError> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Command::Stop(tx)).await.map_err(|_| SupervisorError::Gone)?;
@@ -92,10 +95,11 @@ impl RouterHandle {
     #[cfg(test)]
     pub(super) fn detached(status: watch::Receiver<RouterStatus>, coming: watch::Receiver<bool>) -> Self {
         let (tx, _) = mpsc::channel(1);
-        Self { tx, status, coming, changes: broadcast::channel(1).0, ports: ModelPorts::default() }
+        Self { tx, status, coming, changes: broadcast::channel(1).0, ports: ModelPorts::default(), drain: Drain::new() }
     }
 
-    /// Stops, then starts with the startup retry policy; requests meanwhile wait for it (`running_within`).
+    /// Lets the requests in flight finish (bounded), stops, then starts with the startup retry policy;
+    /// requests arriving meanwhile wait for the new process (`running_within`).
     pub async fn restart(&self) -> Result<RouterStatus, SupervisorError> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Command::Restart(tx)).await.map_err(|_| SupervisorError::Gone)?;
@@ -121,10 +125,11 @@ pub fn spawn(config: SharedConfig, cancel: CancellationToken) -> (RouterHandle, 
         restart_at: None,
         backoff: Backoff::default(),
         ports: ModelPorts::default(),
+        drain: Drain::new(),
         cancel,
     };
-    let ports = actor.ports.clone();
-    let handle = RouterHandle { tx, status: status_rx, coming: coming_rx, changes, ports };
+    let (ports, drain) = (actor.ports.clone(), actor.drain.clone());
+    let handle = RouterHandle { tx, status: status_rx, coming: coming_rx, changes, ports, drain };
     (handle, tokio::spawn(actor.run()))
 }
 
@@ -147,6 +152,7 @@ struct Actor {
     backoff: Backoff,
     /// Whose each output line is, shared across restarts so a model's last lines survive its process.
     ports: ModelPorts,
+    drain: Drain,
     cancel: CancellationToken,
 }
 
@@ -163,14 +169,19 @@ impl Actor {
                 cmd = self.rx.recv() => match cmd {
                     Some(Command::Start(reply)) => { let _ = reply.send(self.start_with_retries().await); }
                     Some(Command::Stop(reply)) => {
+                        self.drain().await;
                         self.coming.send_replace(false);
                         self.stop().await;
+                        self.drain.open();
                         let _ = reply.send(self.status.borrow().clone());
                     }
                     Some(Command::Restart(reply)) => {
                         self.coming.send_replace(true);
+                        self.drain().await;
                         self.stop().await;
-                        let _ = reply.send(self.start_with_retries().await);
+                        let started = self.start_with_retries().await;
+                        self.drain.open();
+                        let _ = reply.send(started);
                     }
                     None => break,
                 },
@@ -190,6 +201,21 @@ impl Actor {
         }
         self.coming.send_replace(false);
         self.stop().await;
+    }
+
+    /// Before a stop or restart someone asked for: no new request is sent to the router, and those in
+    /// flight may finish, at most [`DRAIN_LIMIT`] (or until shutdown).
+    async fn drain(&mut self) {
+        if self.child.is_none() {
+            return;
+        }
+        let still_out = tokio::select! {
+            out = self.drain.close_and_wait(DRAIN_LIMIT) => out,
+            () = self.cancel.cancelled() => self.drain.leases_out(),
+        };
+        if still_out > 0 {
+            tracing::warn!(still_out, "requests still running after {DRAIN_LIMIT:?}; stopping the router anyway");
+        }
     }
 
     /// A start someone asked for: a fresh restart budget, then `startup.retryAttempts` retries.
