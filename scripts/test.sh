@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: lint, Rust unit tests, then the end-to-end suite
-# (real binary, real SQLite, real Socket.IO v4 client, real llama-server, real Chromium).
+# The whole test suite on a fresh machine: lint, Rust unit tests, the end-to-end suite (real binary, real
+# SQLite, real Socket.IO v4 client, real llama-server, real Chromium), then the fault and load harness in
+# its short mode (scripts/chaos.sh --short, against the release binary; the figures are --full's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,3 +56,7 @@ step "end-to-end tests"
 cd tests/js
 npm ci --no-audit --no-fund --loglevel=error
 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+cd ../..
+
+step "fault and load harness, short mode (kill -9, malformed input, soak, full disk, config churn)"
+bash scripts/chaos.sh --short

@@ -12,6 +12,9 @@ pub enum ApiError {
     BadRequest { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A write based on a version that is no longer current (the init file changed since it was loaded).
+    #[error("{0}")]
+    Conflict(String),
     /// A method the path does not take (the response carries `Allow`).
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -70,6 +73,7 @@ impl ApiError {
             Self::BadRequest { .. } => "BAD_REQUEST",
             Self::NotFound(_) => "NOT_FOUND",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Self::Conflict(_) => "CONFLICT",
             Self::ModelNotFound(_) => "MODEL_NOT_FOUND",
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::Forbidden { .. } => "FORBIDDEN",
@@ -103,6 +107,7 @@ impl ApiError {
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::QueueFull { .. } | Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -114,9 +119,11 @@ impl ApiError {
 
     fn openai_type(&self) -> &'static str {
         match self {
-            Self::BadRequest { .. } | Self::TooLarge(_) | Self::BodyTimeout(_) | Self::MethodNotAllowed(_) => {
-                "invalid_request_error"
-            }
+            Self::BadRequest { .. }
+            | Self::TooLarge(_)
+            | Self::BodyTimeout(_)
+            | Self::MethodNotAllowed(_)
+            | Self::Conflict(_) => "invalid_request_error",
             Self::Forbidden { .. } => "permission_error",
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => "authentication_error",

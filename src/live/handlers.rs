@@ -105,10 +105,12 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
 /// `config` is what runs (file, env and CLI overrides); `fileConfig` is the file alone with defaults,
 /// which is what an editor should show and save, so that overrides are not written into the file.
 /// `protected` says whether the program and file keys can be changed from here, and why not.
+/// `revision` names the file's bytes: a save that sends it back is refused if the file changed since.
 fn init_load(state: &AppState) -> Value {
     let (path, source) = config_origin(state);
     let config = state.config();
     json!({
+        "revision": super::init_save::file_revision(state),
         "config": config.redacted(),
         "fileConfig": file_config(state).redacted(),
         "configPath": path,

@@ -1,7 +1,9 @@
 //! `router:init:save`, under the config write lock: restore the redacted secrets by identity, refuse
 //! changes to the program and file keys without the admin token, validate the effective config (with
 //! env and CLI overrides) *before* anything is written, persist with a backup, put it in effect, and,
-//! when its argv changed, restart the router once the requests in flight have finished (bounded). The
+//! when its argv changed, restart the router once the requests in flight have finished (bounded). A save
+//! that sends the `revision` its load returned is refused (`CONFLICT`) when the file changed since, so an
+//! editor never overwrites a change it has not seen; one without a revision writes over whatever is there. The
 //! dashboard itself stays up. Sockets admitted under an admin token that changed are disconnected after
 //! the reply (by the bridge, see `super::session::drop_stale_sessions`).
 
@@ -20,10 +22,16 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let writing = state.config_store.lock_writes().await;
     let before = state.config();
     let mut submitted = Value::Object(p.required_object("config")?.clone());
-    let path = match state.config_source() {
-        ConfigSource::File(path) => path,
-        ConfigSource::Defaults => PathBuf::from(DEFAULT_CONFIG_FILE),
-    };
+    let path = init_file(state);
+    if let Some(loaded) = p.opt_str("revision", 64)? {
+        let current = revision_of(&path)?;
+        if loaded != current {
+            return Err(ApiError::Conflict(format!(
+                "{} changed since it was loaded (revision {loaded}, now {current}): load it again and reapply the changes",
+                path.display()
+            )));
+        }
+    }
     let after = checked(state, &before, &mut submitted, &path)?;
     let target = path.clone();
     let saved = tokio::task::spawn_blocking(move || config::write_with_backup(&target, &submitted))
@@ -44,6 +52,7 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
         NEEDS_PROCESS_RESTART.into_iter().filter(|key| section(&before, key) != section(&after, key)).collect();
     Ok(json!({
         "saved": saved.path.display().to_string(),
+        "revision": revision_of(&saved.path)?,
         "backup": saved.backup.map(|b| b.display().to_string()),
         "routerRestarted": restarted,
         "requiresRestart": restart_needed,
@@ -51,6 +60,24 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
         "fileConfig": super::handlers::file_config(state).redacted(),
         "args": router_args(&after),
     }))
+}
+
+/// The init file in use, or the one a first save creates.
+fn init_file(state: &AppState) -> PathBuf {
+    match state.config_source() {
+        ConfigSource::File(path) => path,
+        ConfigSource::Defaults => PathBuf::from(DEFAULT_CONFIG_FILE),
+    }
+}
+
+fn revision_of(path: &std::path::Path) -> Result<String, ApiError> {
+    config::revision(path).map_err(|e| ApiError::Internal(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The init file's revision for `router:init:load` (`unreadable` when it cannot be read: a save with it
+/// is then refused until a load can read the file).
+pub fn file_revision(state: &AppState) -> String {
+    config::revision(&init_file(state)).unwrap_or_else(|_| "unreadable".into())
 }
 
 /// Everything that must hold before the file is touched; the effective config that will run.

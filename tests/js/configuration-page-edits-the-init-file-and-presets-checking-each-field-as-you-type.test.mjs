@@ -4,7 +4,8 @@
 // you type and Save is held back (or, when sent anyway, refused with the error at that field); the
 // llama-server command line follows the edits; Save writes the file with a .json.bak backup and keeps
 // the API key shown as its placeholder; JSON syntax errors and unknown keys are reported; Revert reloads
-// the file. Normal operation logs no console error. Screenshots land in tests/js/artifacts/.
+// the file; a save over a file that changed after the page loaded it is refused (CONFLICT) and loses
+// nothing. Normal operation logs no console error. Screenshots land in tests/js/artifacts/.
 // Without a token (read-only keys and presets): dashboard-shows-protected-keys-read-only-without-an-admin-token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer } from "./lib/server.mjs";
+import { connect, ok } from "./lib/socket.mjs";
 import { launchBrowser, openPage, screenshot, waitForText, byTestId, PHONE, LAPTOP, assertNoOverflow, withBrowserPage } from "./lib/browser.mjs";
 
 const API_KEY = "sk-config-page-secret";
@@ -271,5 +273,35 @@ test("the presets card saves the INI, refusing a malformed one at its line", asy
     await page.click(byTestId("presets-save"));
     await waitForText(page, "presets-status", /^Saved \(presets: smol-long\)/);
     assert.equal(readFileSync(path.join(modelsDir, "presets.ini"), "utf8"), "[smol-long]\nctx-size = 8192\n");
+  });
+});
+
+test("a save over a file another editor changed after the page loaded it is refused; Revert shows the change", async () => {
+  await withPage(async (page) => {
+    await openConfiguration(page);
+    const maxLoaded = readFile().models.maxLoaded;
+    await page.fill(field("models.maxLoaded"), String(maxLoaded + 2));
+    await waitForText(page, "validation-status", /Unsaved changes/);
+    const other = await connect(server.url, { auth: { token: ADMIN_TOKEN } });
+    try {
+      const { fileConfig, revision } = await ok(other.socket, "router:init:load", {});
+      await ok(other.socket, "router:init:save", { config: { ...fileConfig, performance: { ...fileConfig.performance, batchSize: 384 } }, revision });
+    } finally {
+      other.close();
+    }
+    await page.click(byTestId("config-save"));
+    await waitForText(page, "save-error", /^Not saved: .*changed since it was loaded.*Revert loads the file as it is now\.$/);
+    assert.equal(readFile().performance.batchSize, 384, "the other editor's save stays");
+    assert.equal(readFile().models.maxLoaded, maxLoaded, "nothing of the refused save was written");
+    await screenshot(page, "configuration-conflict");
+
+    await page.click(byTestId("config-revert"));
+    await page.waitForFunction((sel) => document.querySelector(sel)?.value === "384", field("performance.batchSize"));
+    await page.fill(field("models.maxLoaded"), String(maxLoaded + 2));
+    await waitForText(page, "validation-status", /Unsaved changes/);
+    await page.click(byTestId("config-save"));
+    await waitForText(page, "save-result", /^Saved to /);
+    assert.equal(readFile().models.maxLoaded, maxLoaded + 2);
+    assert.equal(readFile().performance.batchSize, 384);
   });
 });

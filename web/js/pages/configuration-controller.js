@@ -48,6 +48,7 @@ export class ConfigurationController extends Controller {
     this.loading = false;
     this.loadFailed = false;
     this.protection = null; // router:init:load's `protected`: {editable, reason, keys}
+    this.revision = null; // router:init:load's `revision`: the file as loaded, sent back with a save
     // kind: "none" | "saving" | "reverted" | "saved" (saved: the reply, token, routerRunning)
     //       | "failed" | "restartFailed" (message: the error's)
     this.outcome = { kind: "none" };
@@ -73,6 +74,7 @@ export class ConfigurationController extends Controller {
       this.loadFailed = false;
       this.emit("loadError", null);
       this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null, data.protected);
+      this.revision = data.revision;
       this._setOutcome({ kind: reverted ? "reverted" : "none" });
       this.validateNow();
     } catch (err) {
@@ -217,7 +219,9 @@ export class ConfigurationController extends Controller {
     const token = tokenChange(this.loaded, submitted);
     let result;
     try {
-      const data = await this.state.request("router:init:save", { config: submitted }, { timeoutMs: SAVE_TIMEOUT_MS });
+      // The revision of the file as loaded: a save over a file that changed since is refused (CONFLICT).
+      const data = await this.state.request("router:init:save", { config: submitted, revision: this.revision }, { timeoutMs: SAVE_TIMEOUT_MS });
+      this.revision = data.revision;
       // The server drops every socket admitted under the old token right after this reply: a token typed
       // here is this browser's from now on, so it reconnects with it instead of asking.
       if (token.typed !== undefined) this.state.setToken(token.typed);
@@ -254,7 +258,10 @@ export class ConfigurationController extends Controller {
       this.validateNow();
       return path;
     }
-    if (err.code === "ROUTER_ERROR") {
+    if (err.code === "CONFLICT") {
+      // Another save, a model's settings or an edit on disk changed the file after this page loaded it.
+      this._setOutcome({ kind: "failed", message: `${err.message}. Revert loads the file as it is now.` });
+    } else if (err.code === "ROUTER_ERROR") {
       // The file was written and loaded; only the router's restart failed.
       this._setOutcome({ kind: "restartFailed", message: err.message });
       this.reloadKeepingOutcome();
@@ -272,6 +279,7 @@ export class ConfigurationController extends Controller {
       // Not over edits made meanwhile, nor over a newer load.
       if (!this.destroyed && seq === this.loadSeq && JSON.stringify(this.config) === shown && !this.saving && !this.parseError) {
         this._apply(data.fileConfig || data.config || {}, data.source === "file" ? data.configPath : null, data.protected);
+        this.revision = data.revision;
         this.validateNow();
       }
     } catch {
