@@ -207,7 +207,7 @@ async function stubSoak(opts) {
   try {
     const warm = await lib.httpRequest(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "stub", messages: [{ role: "user", content: "hi" }] }) });
     if (warm.status !== 200) throw new Error(`the stub backend did not answer: ${warm.status} ${warm.error ?? warm.body}`);
-    const durationMs = opts.full ? 30 * 60000 : 75000;
+    const durationMs = opts.full ? 30 * 60000 : 90000;
     return await soak({ name: "stub", server, dataDir, model: "stub", clients, durationMs, windowMs: opts.full ? 5 * 60000 : durationMs / 5, sampleMs: opts.full ? 10000 : 1000, maxTokens: 8, address: "127.13.0.1" });
   } finally {
     await lib.stopProcess(server.proc);

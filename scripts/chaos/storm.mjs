@@ -12,7 +12,7 @@ import { freePort, documentedRequestEvents } from "../../tests/js/lib/socket.mjs
 
 const PART = "storm";
 const opts = L.options();
-const COUNT = opts.full ? 10000 : 1000;
+const COUNT = opts.full ? 10000 : 2000;
 const MAX_BODY = 65536;
 const RSS_TOLERANCE = 0.1;
 const SETTLE_MS = 15000;
