@@ -48,9 +48,13 @@ pub struct Db {
 
 /// Per-connection settings. WAL is a property of the file, set once in [`Db::open`] before the pool
 /// exists: pooled connections opening in parallel would otherwise race to switch it ("database is locked").
+/// The page cache is 512 KiB per connection (SQLite's default is 2 MiB): with the pool's 4 connections the
+/// caches would otherwise grow the process by up to 8 MiB as the tables grow, which the malformed-input storm
+/// saw as RSS that did not come back (docs/reliability.md); the hot pages of our tables fit in 512 KiB.
 const PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
 PRAGMA synchronous = NORMAL;
-PRAGMA foreign_keys = ON;";
+PRAGMA foreign_keys = ON;
+PRAGMA cache_size = -512;";
 
 impl Db {
     /// Opens (creating if needed) `<data_dir>/llama-dashboard.db` and applies pending migrations.
