@@ -12,7 +12,8 @@ import { freePort, documentedRequestEvents } from "../../tests/js/lib/socket.mjs
 
 const PART = "storm";
 const opts = L.options();
-const COUNT = opts.full ? 10000 : 2000;
+const COUNT = opts.full ? 10000 : 1000;
+const MORE_ROUNDS = Number(process.env.STORM_MORE_ROUNDS || 0);
 const MAX_BODY = 65536;
 const RSS_TOLERANCE = 0.1;
 const SETTLE_MS = 15000;
@@ -432,13 +433,25 @@ async function stormOne(binary, label, seed) {
     const rssAfter = L.rssBytes(server.pid);
     const settled = await L.waitFor(() => { const rss = L.rssBytes(server.pid); return rss !== null && rss <= rssStart * (1 + RSS_TOLERANCE) && rss; }, { timeoutMs: SETTLE_MS, intervalMs: 500 });
     const rssSettled = settled || L.rssBytes(server.pid);
+    // STORM_MORE_ROUNDS=N: N more storms of the same size on the same process, RSS after each, to tell
+    // memory that grows with every storm (a leak) from a working set that stops growing.
+    const rssMoreRounds = [];
+    for (let round = 1; round <= MORE_ROUNDS; round++) {
+      const more = L.prng(seed + round);
+      const values = makeValues(more);
+      await socketStorm(server, more, values, COUNT);
+      await httpStorm(server, more, values, COUNT);
+      await L.sleep(2000);
+      rssMoreRounds.push(L.rssBytes(server.pid));
+      L.log(PART, `${label}: round ${round + 1} done, RSS ${Math.round(rssMoreRounds.at(-1) / 104857.6) / 10} MiB`);
+    }
     const alive = server.proc.exitCode === null && server.proc.signalCode === null;
     const log = readFileSync(server.logFile, "utf8");
     const panics = log.split("\n").filter((l) => l.includes("panicked"));
     const mib = (b) => (b === null ? null : Math.round((b / 1048576) * 10) / 10);
     return {
       binary: label, path: binary, stormSec, alive, panics: panics.length, panicLines: panics.slice(0, EXAMPLES), health: health.stats,
-      rss: { bootMiB: mib(rssBoot), startMiB: mib(rssStart), afterMiB: mib(rssAfter), settledMiB: mib(rssSettled), settleWaitMs: SETTLE_MS, withinTolerance: rssSettled !== null && rssSettled <= rssStart * (1 + RSS_TOLERANCE) },
+      rss: { bootMiB: mib(rssBoot), startMiB: mib(rssStart), afterMiB: mib(rssAfter), settledMiB: mib(rssSettled), settleWaitMs: SETTLE_MS, withinTolerance: rssSettled !== null && rssSettled <= rssStart * (1 + RSS_TOLERANCE), afterMoreRoundsMiB: rssMoreRounds.map(mib) },
       socket, http: httpFigures,
     };
   } finally {
@@ -464,7 +477,7 @@ async function main() {
   L.log(PART, `${opts.mode}: ${COUNT} socket events and ${COUNT} HTTP requests per binary, seed ${opts.seed}`);
   const started = Date.now();
   const binaries = [["release", L.releaseBin]];
-  if (opts.full) binaries.push(["debug", path.join(L.repoRoot, "target/debug/llama-dashboard")]);
+  if (opts.full && !process.env.STORM_RELEASE_ONLY) binaries.push(["debug", path.join(L.repoRoot, "target/debug/llama-dashboard")]);
   const runs = [];
   for (const [label, binary] of binaries) runs.push(await stormOne(binary, label, opts.seed));
   const failed = runs.flatMap(failures);
