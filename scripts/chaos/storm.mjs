@@ -14,6 +14,9 @@ const PART = "storm";
 const opts = L.options();
 const COUNT = opts.full ? 10000 : 1000;
 const MORE_ROUNDS = Number(process.env.STORM_MORE_ROUNDS || 0);
+/** Which storms the further rounds send: "socket", "http", or both (the default). */
+const ROUND_PARTS = process.env.STORM_ROUND_PARTS || "both";
+const threads = (pid) => { try { return Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]); } catch { return null; } };
 const MAX_BODY = 65536;
 const RSS_TOLERANCE = 0.1;
 const SETTLE_MS = 15000;
@@ -439,11 +442,11 @@ async function stormOne(binary, label, seed) {
     for (let round = 1; round <= MORE_ROUNDS; round++) {
       const more = L.prng(seed + round);
       const values = makeValues(more);
-      await socketStorm(server, more, values, COUNT);
-      await httpStorm(server, more, values, COUNT);
+      if (ROUND_PARTS !== "http") await socketStorm(server, more, values, COUNT);
+      if (ROUND_PARTS !== "socket") await httpStorm(server, more, values, COUNT);
       await L.sleep(2000);
       rssMoreRounds.push(L.rssBytes(server.pid));
-      L.log(PART, `${label}: round ${round + 1} done, RSS ${Math.round(rssMoreRounds.at(-1) / 104857.6) / 10} MiB`);
+      L.log(PART, `${label}: round ${round + 1} (${ROUND_PARTS}) done, RSS ${Math.round(rssMoreRounds.at(-1) / 104857.6) / 10} MiB, ${threads(server.pid)} threads`);
     }
     const alive = server.proc.exitCode === null && server.proc.signalCode === null;
     const log = readFileSync(server.logFile, "utf8");
