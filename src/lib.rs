@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod app;
-pub mod arenas;
 pub mod assets;
 pub mod auth;
 pub mod backends;

@@ -16,7 +16,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> ExitCode {
-    llama_dashboard::arenas::cap();
+    llama_dashboard::core::arenas::cap();
     let cli = Cli::parse();
     if let Some(llama_dashboard::cli::Command::Pull { repo, hf_file }) = &cli.command {
         return pull(repo, hf_file.clone());

@@ -1,7 +1,8 @@
-//! Leaves every layer may use: the clock, the event bus and per-model activity. Nothing here imports
+//! Leaves every layer may use: the clock, the event bus, per-model activity and the allocator setup. Nothing here imports
 //! another module of this crate.
 
 pub mod activity;
+pub mod arenas;
 pub mod bus;
 pub mod clock;
 pub mod drops;

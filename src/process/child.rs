@@ -79,7 +79,7 @@ pub fn spawn(program: &Path, args: &[String], ports: ModelPorts, key: &Secret) -
     };
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.env("LLAMA_API_KEY", key.expose()).env_remove("LLAMA_ARG_API_KEY_FILE");
-    for name in crate::arenas::child_env_removals() {
+    for name in crate::core::arenas::child_env_removals() {
         cmd.env_remove(name);
     }
     cmd.process_group(0).kill_on_drop(true);
