@@ -15,7 +15,7 @@
 // The server is always killed at the end (also on error or on the 110 s watchdog).
 //
 // Env: LLAMA_DASHBOARD_BIN (default target/release/llama-dashboard), BENCH_CLIENTS (500),
-//      BENCH_WINDOW_MS (15000), BENCH_RTT_N (2000), BENCH_WARMUP (200).
+//      BENCH_WINDOW_MS (15000), BENCH_RTT_N (2000), BENCH_WARMUP (200), BENCH_MODEL_FILES (8).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -42,7 +42,7 @@ const GRACE_MS = 2000; // after the window, late deliveries of in-window ticks a
 const RTT_N = Number(process.env.BENCH_RTT_N || 2000);
 const WARMUP = Number(process.env.BENCH_WARMUP || 200);
 const INTERVAL_MS = 1000;
-const MODEL_FILES = 8;
+const MODEL_FILES = Number(process.env.BENCH_MODEL_FILES || 8);
 const WATCHDOG_MS = 110_000;
 
 const log = (...a) => console.error("[bench]", ...a);

@@ -219,6 +219,7 @@ fn spawn_tasks(
     tasks.spawn(crate::models::router::follow(state.models.clone(), cancel.clone()));
     tasks.spawn(crate::models::follow_backends(state.models.clone(), cancel.clone()));
     tasks.spawn(crate::models::idle::run(state.models.clone(), cancel.clone()));
+    tasks.spawn(crate::models::watch_dirs::run(state.models.clone(), cancel.clone()));
     tasks.spawn(
         SamplerTask {
             db: state.db.clone(),

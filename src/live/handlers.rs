@@ -40,20 +40,16 @@ pub const EVENTS: [&str; 26] = [
     "presets:save",
 ];
 
-/// The list comes from memory. With `models.autoDiscovery` the disk is checked first (file sizes and
-/// times only; headers are read for new or changed files, the database written only when something
-/// changed), so files added, changed or removed show up at once; without it the list is the catalog read
-/// at start or at the last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
-async fn models_list(state: &AppState) -> Result<Value, ApiError> {
-    if state.config().models.auto_discovery {
-        state.models.refresh().await?;
-    }
-    Ok(json!({"models": crate::models::to_json(&state.models.list())}))
+/// The list comes from memory, never from the disk: with `models.autoDiscovery` the catalog follows the
+/// model directories by itself (`models::watch_dirs`); without it the list is the catalog read at start or at
+/// the last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
+fn models_list(state: &AppState) -> Value {
+    json!({"models": crate::models::to_json(&state.models.list())})
 }
 
 pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
     match event {
-        "models:list" => models_list(state).await,
+        "models:list" => Ok(models_list(state)),
         "models:get" => models_get(state, p).await,
         "models:scan" => models_scan(state).await,
         "models:load" => {

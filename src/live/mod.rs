@@ -106,7 +106,7 @@ async fn on_event(
     };
     drop(in_flight);
     state.bus.delivered(BROADCASTS_FIRST).await;
-    let reply = envelope::response(&event, &result, request_id.as_ref());
+    let reply = envelope::response(&event, result, request_id.as_ref());
     send_pending_snapshot(&socket);
     let sent = if incoming.wants_ack { ack.send(&reply) } else { socket.emit(format!("{event}:result"), &reply) };
     if let Err(err) = sent {

@@ -4,7 +4,8 @@
 //! which kind a model is; every change is published on the bus as `models:status` / `models:updated`.
 //!
 //! The list is answered from memory: the stored catalog is read into memory at start and after each
-//! scan, and statuses come from the router's live table and the backends manager.
+//! scan ([`watch_dirs`] rescans when the model directories change), and statuses come from the router's live
+//! table and the backends manager.
 
 mod backend;
 mod backend_events;
@@ -16,6 +17,7 @@ pub mod router;
 mod scan;
 mod status;
 mod view;
+pub mod watch_dirs;
 
 pub use backend_events::follow as follow_backends;
 pub use error::ModelError;

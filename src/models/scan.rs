@@ -30,6 +30,16 @@ impl Models {
         })
     }
 
+    /// Brings the catalog up to date with the disk and publishes the list when that changed it.
+    pub async fn follow_disk(&self) -> Result<(), ModelError> {
+        let before = super::to_json(&self.list());
+        self.refresh().await?;
+        if super::to_json(&self.list()) != before {
+            self.publish_list();
+        }
+        Ok(())
+    }
+
     /// Brings the catalog up to date with the disk. A missing models directory lists none of its files.
     pub async fn refresh(&self) -> Result<(), ModelError> {
         let _one_at_a_time = self.0.scanning.lock().await;
