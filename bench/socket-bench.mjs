@@ -15,9 +15,10 @@
 // The server is always killed at the end (also on error or on the 110 s watchdog).
 //
 // Env: LLAMA_DASHBOARD_BIN (default target/release/llama-dashboard), BENCH_CLIENTS (500),
-//      BENCH_WINDOW_MS (15000), BENCH_RTT_N (2000), BENCH_WARMUP (200), BENCH_MODEL_FILES (8).
+//      BENCH_WINDOW_MS (15000), BENCH_RTT_N (2000), BENCH_WARMUP (200), BENCH_MODEL_FILES (8),
+//      BENCH_MODEL_LINK (a GGUF every model file links to; default: 4 KiB files of filler).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +44,8 @@ const RTT_N = Number(process.env.BENCH_RTT_N || 2000);
 const WARMUP = Number(process.env.BENCH_WARMUP || 200);
 const INTERVAL_MS = 1000;
 const MODEL_FILES = Number(process.env.BENCH_MODEL_FILES || 8);
+/** A real GGUF to link every model file to (its metadata in every list entry), instead of 4 KiB of filler. */
+const MODEL_LINK = process.env.BENCH_MODEL_LINK || "";
 const WATCHDOG_MS = 110_000;
 
 const log = (...a) => console.error("[bench]", ...a);
@@ -142,7 +145,11 @@ async function main() {
   const started = Date.now();
   // A models directory with a few (fake) GGUF files, so models:list returns a non-empty list.
   modelsDir = mkdtempSync(path.join(tmpdir(), "lldash-bench-models-"));
-  for (let i = 0; i < MODEL_FILES; i++) writeFileSync(path.join(modelsDir, `bench-model-${i}.Q4_K_M.gguf`), Buffer.alloc(4096, i));
+  for (let i = 0; i < MODEL_FILES; i++) {
+    const file = path.join(modelsDir, `bench-model-${i}.Q4_K_M.gguf`);
+    if (MODEL_LINK) symlinkSync(MODEL_LINK, file);
+    else writeFileSync(file, Buffer.alloc(4096, i));
+  }
 
   log(`binary ${process.env.LLAMA_DASHBOARD_BIN}`);
   server = await startServer({
