@@ -23,10 +23,11 @@ const addModel = (name) => writeFileSync(path.join(models.dir, `${name}.gguf`), 
 
 let server, reader;
 before(async () => {
-  // metrics:update off the way (60 s); the live module at debug says when a client fell behind, which only
-  // ends the stall early: the assertions below are on what the clients receive.
+  // metrics:update off the way (60 s), and the directory watch too (autoDiscovery off: each models:scan below
+  // is then the only thing that broadcasts models:updated, one per scan); the live module at debug says when a
+  // client fell behind, which only ends the stall early: the assertions below are on what the clients receive.
   server = await startServer({
-    config: { models: { directory: models.dir }, metrics: { intervalMs: 60000 } },
+    config: { models: { directory: models.dir, autoDiscovery: false }, metrics: { intervalMs: 60000 } },
     env: { RUST_LOG: "info,llama_dashboard::live=debug" },
   });
   reader = await connect(server.url);
