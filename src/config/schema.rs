@@ -201,11 +201,19 @@ pub struct ProxyConfig {
     pub queue_timeout_ms: i64,
     /// The whole request body must arrive within this long.
     pub body_timeout_ms: i64,
+    /// Requests for a loaded router-mode model go to its own llama-server, skipping the router's hop.
+    pub direct_to_child: bool,
 }
 
 impl Default for ProxyConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024, queue_size: 32, queue_timeout_ms: 120_000, body_timeout_ms: 60_000 }
+        Self {
+            max_body_bytes: 64 * 1024 * 1024,
+            queue_size: 32,
+            queue_timeout_ms: 120_000,
+            body_timeout_ms: 60_000,
+            direct_to_child: true,
+        }
     }
 }
 

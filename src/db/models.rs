@@ -80,7 +80,7 @@ impl Db {
 }
 
 /// One row of `models`: a GGUF file of `models.directory` as the last scan read it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelRow {
     pub id: String,
     pub path: String,

@@ -40,16 +40,26 @@ pub const EVENTS: [&str; 26] = [
     "presets:save",
 ];
 
-/// The list comes from memory, never from the disk: with `models.autoDiscovery` the catalog follows the
-/// model directories by itself (`models::watch_dirs`); without it the list is the catalog read at start or at
-/// the last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
-fn models_list(state: &AppState) -> Value {
-    json!({"models": crate::models::to_json(&state.models.list())})
+/// A reply's `data`: JSON built by the handler, or the model list, serialized straight from memory.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Data {
+    Json(Value),
+    Models { models: Vec<crate::models::Listed> },
 }
 
-pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
+pub async fn handle(state: &AppState, event: &str, p: &Params) -> Result<Data, ApiError> {
+    // The list comes from memory, never from the disk: with `models.autoDiscovery` the catalog follows the
+    // model directories by itself (`models::watch_dirs`); without it the list is the catalog read at start or
+    // at the last `models:scan` / `POST /admin/rescan` (for slow or very large model stores).
+    if event == "models:list" {
+        return Ok(Data::Models { models: state.models.listing() });
+    }
+    handle_json(state, event, p).await.map(Data::Json)
+}
+
+async fn handle_json(state: &AppState, event: &str, p: &Params) -> Result<Value, ApiError> {
     match event {
-        "models:list" => Ok(models_list(state)),
         "models:get" => models_get(state, p).await,
         "models:scan" => models_scan(state).await,
         "models:load" => {

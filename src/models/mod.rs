@@ -12,6 +12,7 @@ mod backend_events;
 mod error;
 pub mod idle;
 mod kind;
+mod listing;
 mod resolve;
 pub mod router;
 mod scan;
@@ -22,6 +23,7 @@ pub mod watch_dirs;
 pub use backend_events::follow as follow_backends;
 pub use error::ModelError;
 pub use kind::ModelKind;
+pub use listing::Listed;
 pub use resolve::Route;
 pub use router::Action;
 pub use scan::ScanCounts;
@@ -68,7 +70,7 @@ struct Inner {
     /// Router-mode models' own idle TTLs (seconds), mirrored from SQLite.
     ttls: RwLock<HashMap<String, i64>>,
     /// The stored catalog of `models.directory`.
-    files: RwLock<Vec<ModelRow>>,
+    files: RwLock<Arc<Vec<listing::CatalogFile>>>,
     /// Router-mode models whose process crashed or failed to load: the next start waits for its backoff.
     crashes: std::sync::Mutex<HashMap<String, crate::process::restart::Backoff>>,
     /// One scan at a time (two would race on the database and the init file).
@@ -201,9 +203,15 @@ impl Models {
     }
 
     fn set_files(&self, rows: Vec<ModelRow>) {
+        let catalog = Arc::new(rows.into_iter().map(listing::CatalogFile::from).collect());
         if let Ok(mut files) = self.0.files.write() {
-            *files = rows;
+            *files = catalog;
         }
+    }
+
+    /// The stored catalog as last read (shared: a scan replaces it whole).
+    fn catalog(&self) -> Arc<Vec<listing::CatalogFile>> {
+        self.0.files.read().map(|f| f.clone()).unwrap_or_default()
     }
 
     fn config(&self) -> Arc<crate::config::Config> {

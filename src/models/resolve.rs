@@ -16,6 +16,8 @@ pub struct Route {
     pub claim: Option<Claim>,
     /// For a router-mode model: held until the answer ended, so a stop or restart asked for waits for it.
     pub lease: Option<RouterLease>,
+    /// For a router-mode model sent straight to its own process: that process's port.
+    pub direct: Option<u16>,
 }
 
 impl Models {
@@ -38,6 +40,7 @@ impl Models {
                 upstream: ready.upstream,
                 claim: Some(ready.claim),
                 lease: None,
+                direct: None,
             });
         }
         let table = self.router_table();
@@ -52,10 +55,41 @@ impl Models {
         };
         self.router_crash_backoff(&model)?;
         match self.router_upstream(&model, &config).await {
-            Some(Leased { upstream, lease }) => Ok(Route { model, upstream, claim: None, lease: Some(lease) }),
+            Some(Leased { upstream, lease }) => {
+                let direct = self.direct_port(&model, &config);
+                let upstream = match direct {
+                    Some(port) => Upstream { url: format!("http://127.0.0.1:{port}"), key: upstream.key },
+                    None => upstream,
+                };
+                Ok(Route { model, upstream, claim: None, lease: Some(lease), direct })
+            }
             None => Err(ModelError::Router(format!(
                 "model '{model}' is served by the llama-server router, which is not running (start it from the dashboard or with router:start)"
             ))),
+        }
+    }
+
+    /// The port of `model`'s own process, when a request may skip the router's hop: the model is loaded
+    /// and the router can never evict it to load another (`models.maxLoaded` is 0 or at least the
+    /// number of models it serves). The router picks a victim among models with no request in flight
+    /// *through it*, so one streaming straight from a child could otherwise be cut.
+    fn direct_port(&self, model: &str, config: &crate::config::Config) -> Option<u16> {
+        let max = config.models.max_loaded;
+        if !config.proxy.direct_to_child || (max > 0 && self.0.table.count() > max as usize) {
+            return None;
+        }
+        self.0.table.port(model)
+    }
+
+    /// The router's process went away from `port` under a request that got nothing back: routes go
+    /// through the router until it reports where the model answers again.
+    /// The router is asked again where its models answer (a pooled connection the process closed also
+    /// lands here, and must not end direct routing for good).
+    pub fn child_gone(&self, model: &str, port: u16) {
+        self.0.table.forget_port(model, port);
+        if let Some(upstream) = self.0.parts.router.upstream() {
+            let models = self.clone();
+            tokio::spawn(async move { super::router::refresh(&models, &upstream).await });
         }
     }
 

@@ -53,13 +53,10 @@ impl Models {
 
     async fn scan_models_dir(&self, dir: PathBuf) -> Result<(), ModelError> {
         let known: HashMap<String, Fingerprint> = self
-            .0
-            .files
-            .read()
-            .map(|files| {
-                files.iter().map(|f| (f.id.clone(), (f.path.clone(), f.size_bytes as u64, f.modified_at))).collect()
-            })
-            .unwrap_or_default();
+            .catalog()
+            .iter()
+            .map(|f| (f.row.id.clone(), (f.row.path.clone(), f.row.size_bytes as u64, f.row.modified_at)))
+            .collect();
         let scan_known = known.clone();
         let entries = tokio::task::spawn_blocking(move || crate::catalog::scan_with_metadata(&dir, &scan_known))
             .await

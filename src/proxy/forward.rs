@@ -40,7 +40,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    let Route { model, upstream, claim, mut lease } = state.models.resolve(&model, parts.uri.path()).await?;
+    let Route { model, upstream, claim, mut lease, direct } = state.models.resolve(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
@@ -59,6 +59,18 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let mut sent = outgoing.send(&upstream).await;
     let mut failed = upstream;
     let fresh = Outgoing { client: &state.proxy.unpooled, ..outgoing };
+    // Sent straight to the model's process, which went away (unloaded, crashed, the router restarted)
+    // before answering: once more, through the router, which knows where the model is now.
+    if let Some(port) = direct
+        && went_away(&sent)
+    {
+        tracing::debug!(model = %model, port, "the model's process did not answer; resending through the router");
+        state.models.child_gone(&model, port);
+        let again = state.models.resolve(&model, parts.uri.path()).await?;
+        sent = fresh.send(&again.upstream).await;
+        failed = again.upstream;
+        lease = again.lease;
+    }
     // The router went away under this request (a crash: a restart someone asked for waits for its lease):
     // its old connection is gone, or the new process refused the old key, and nothing reached the client
     // yet, so it is sent again, on a fresh connection, to the router running after the restart (a few

@@ -42,7 +42,7 @@ test("no config anywhere: defaults are used and the server says so", async (t) =
   assert.deepEqual(c.logging, { level: "info", enableDebugOutput: false, logFile: null, maxRows: 100000 });
   assert.deepEqual(c.startup, { autoStart: true, timeout: 30000, retryAttempts: 3, retryDelay: 2000 });
   assert.deepEqual(c.metrics, { intervalMs: 2000, retentionDays: 7 });
-  assert.deepEqual(c.proxy, { maxBodyBytes: 67108864, queueSize: 32, queueTimeoutMs: 120000, bodyTimeoutMs: 60000 });
+  assert.deepEqual(c.proxy, { maxBodyBytes: 67108864, queueSize: 32, queueTimeoutMs: 120000, bodyTimeoutMs: 60000, directToChild: true });
   assert.deepEqual(c.security, { adminToken: null, apiKeys: [], corsOrigins: [], allowedHosts: [] });
 });
 

@@ -44,35 +44,43 @@ async fn follow(models: &Models, upstream: &Upstream) {
         Ok(r) => return tracing::warn!(status = r.status().as_u16(), "router refused /models/sse"),
         Err(err) => return tracing::debug!(error = %err, "router /models/sse unavailable"),
     };
-    read_events(models, response).await;
+    read_events(models, upstream, response).await;
 }
 
-async fn read_events(models: &Models, mut response: reqwest::Response) {
+async fn read_events(models: &Models, upstream: &Upstream, mut response: reqwest::Response) {
     let mut buffer = String::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buffer.find('\n') {
             let line: String = buffer.drain(..=end).collect();
-            if let Some(json) = line.trim_end().strip_prefix("data:") {
-                apply_event(models, json.trim()).await;
+            if let Some(json) = line.trim_end().strip_prefix("data:")
+                && apply_event(models, json.trim()).await
+            {
+                sync_all(models, upstream).await;
             }
         }
     }
 }
 
-/// `{"model":ID,"event":"status_change","data":{"status":..,"progress":{"value":..},"exit_code":..}}`
-async fn apply_event(models: &Models, json: &str) {
-    let Ok(event) = serde_json::from_str::<Value>(json) else { return };
-    let (Some(id), Some(data)) = (event["model"].as_str(), event.get("data")) else { return };
-    let Some(status) = data["status"].as_str() else { return };
+/// `{"model":ID,"event":"status_change","data":{"status":..,"progress":{"value":..},"exit_code":..}}`.
+/// True when a model became loaded: the events do not say on which port, `/models` does.
+async fn apply_event(models: &Models, json: &str) -> bool {
+    let Ok(event) = serde_json::from_str::<Value>(json) else { return false };
+    let (Some(id), Some(data)) = (event["model"].as_str(), event.get("data")) else { return false };
+    let Some(status) = data["status"].as_str() else { return false };
     let progress = data["progress"]["value"].as_f64();
-    if let Some(t) = models.router_table().report(id, status, progress, data["exit_code"].as_i64()) {
-        models.publish_transition(t, "router").await;
+    match models.router_table().report(id, status, progress, data["exit_code"].as_i64()) {
+        Some(t) => {
+            let loaded = t.to == crate::models::ModelStatus::Loaded;
+            models.publish_transition(t, "router").await;
+            loaded
+        }
+        None => false,
     }
 }
 
-/// Reads `/models` and applies each model's status (tolerant of older field layouts).
-async fn sync_all(models: &Models, upstream: &Upstream) {
+/// Reads `/models` and applies each model's status (tolerant of older field layouts) and port.
+pub async fn sync_all(models: &Models, upstream: &Upstream) {
     let Ok(resp) = upstream.get(&models.0.client, "/models").send().await else { return };
     let Ok(body) = resp.json::<Value>().await else { return };
     for model in body["data"].as_array().into_iter().flatten() {
@@ -83,7 +91,17 @@ async fn sync_all(models: &Models, upstream: &Upstream) {
         if let Some(t) = models.router_table().report(id, status, None, None) {
             models.publish_transition(t, "router").await;
         }
+        if let Some(port) = child_port(&model["status"]["args"]) {
+            models.router_table().set_port(id, port);
+        }
     }
+}
+
+/// `--port N` in a loaded model's argv (`status.args` of `/models`).
+fn child_port(args: &Value) -> Option<u16> {
+    let args = args.as_array()?;
+    let at = args.iter().position(|a| a.as_str() == Some("--port"))?;
+    args.get(at + 1)?.as_str()?.parse().ok().filter(|p| *p != 0)
 }
 
 async fn poll(models: &Models, upstream: &Upstream) {
@@ -91,5 +109,21 @@ async fn poll(models: &Models, upstream: &Upstream) {
     while models.0.parts.router.status().running() {
         sync_all(models, upstream).await;
         tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::child_port;
+    use serde_json::json;
+
+    #[test]
+    fn the_port_is_read_from_the_childs_argv() {
+        let args = json!(["llama-server", "--host", "127.0.0.1", "--port", "41234", "--alias", "m"]);
+        assert_eq!(child_port(&args), Some(41234));
+        assert_eq!(child_port(&json!(["--port"])), None);
+        assert_eq!(child_port(&json!(["--port", "0"])), None);
+        assert_eq!(child_port(&json!(["--port", "x"])), None);
+        assert_eq!(child_port(&json!(null)), None);
     }
 }

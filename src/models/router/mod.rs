@@ -5,7 +5,7 @@
 mod follow;
 mod table;
 
-pub use follow::run as follow;
+pub use follow::{run as follow, sync_all as refresh};
 pub use table::{LiveModel, LiveTable, Transition};
 
 use super::status::{ModelStatus, router_event};
@@ -13,6 +13,7 @@ use super::view::{Details, FileDetails, Live, ModelView, PresetDetails};
 use super::{Ack, ModelError, ModelKind, Models, idle};
 use crate::db::NewModelEvent;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub enum Action {
     Load,
@@ -21,11 +22,11 @@ pub enum Action {
 
 impl Models {
     pub(super) fn router_views(&self) -> Vec<ModelView> {
-        let files = self.0.files.read().map(|f| f.clone()).unwrap_or_default();
+        let files = self.catalog();
         let mut views: Vec<ModelView> =
-            files.iter().map(|row| self.router_view(&row.id, Details::File(FileDetails::from(row)))).collect();
+            files.iter().map(|f| self.router_view(&f.row.id, Details::File(FileDetails::from(&f.row)))).collect();
         for id in self.0.table.ids() {
-            if !files.iter().any(|f| f.id == id) {
+            if !files.iter().any(|f| f.row.id == id) {
                 views.push(self.router_view(&id, Details::Preset(PresetDetails::new())));
             }
         }
@@ -34,9 +35,9 @@ impl Models {
     }
 
     pub(super) fn router_view_of(&self, id: &str) -> Option<ModelView> {
-        let row = self.0.files.read().ok().and_then(|files| files.iter().find(|row| row.id == id).cloned());
-        let details = match row {
-            Some(row) => Details::File(FileDetails::from(&row)),
+        let files = self.catalog();
+        let details = match files.iter().find(|f| f.row.id == id) {
+            Some(f) => Details::File(FileDetails::from(&f.row)),
             None if self.0.table.contains(id) => Details::Preset(PresetDetails::new()),
             None => return None,
         };
@@ -48,20 +49,23 @@ impl Models {
 
     /// The memory of each loaded model's process (a child of the router).
     fn add_rss(&self, views: &mut [ModelView]) {
-        let children = match self.0.parts.router.status().pid {
-            Some(pid) if views.iter().any(|m| m.live.status == ModelStatus::Loaded) => {
-                crate::metrics::process_memory::router_children(pid)
-            }
-            _ => return,
-        };
+        let any_loaded = views.iter().any(|m| m.live.status == ModelStatus::Loaded);
+        let Some(rss_of) = self.children_rss(any_loaded) else { return };
         for view in views {
-            view.rss_bytes = children.get(&view.id).and_then(|pid| crate::metrics::process_memory::rss_bytes(*pid));
+            view.rss_bytes = rss_of(&view.id);
         }
+    }
+
+    /// Looks up the RSS of a router model's process by id; `None` when nothing is loaded (no /proc walk).
+    pub(super) fn children_rss(&self, any_loaded: bool) -> Option<impl Fn(&str) -> Option<u64>> {
+        let pid = self.0.parts.router.status().pid.filter(|_| any_loaded)?;
+        let children = crate::metrics::process_memory::router_children(pid);
+        Some(move |id: &str| children.get(id).and_then(|pid| crate::metrics::process_memory::rss_bytes(*pid)))
     }
 
     /// A file of the catalog or a model the router reported.
     pub(super) fn router_knows(&self, id: &str) -> bool {
-        self.0.table.contains(id) || self.0.files.read().is_ok_and(|f| f.iter().any(|row| row.id == id))
+        self.0.table.contains(id) || self.catalog().iter().any(|f| f.row.id == id)
     }
 
     fn router_view(&self, id: &str, details: Details) -> ModelView {
@@ -216,9 +220,11 @@ impl Models {
     /// `lastUsed` in memory too, so the list needs no database read.
     fn touch_file(&self, id: &str) {
         if let Ok(mut files) = self.0.files.write()
-            && let Some(row) = files.iter_mut().find(|row| row.id == id)
+            && let Some(file) = Arc::make_mut(&mut files).iter_mut().find(|f| f.row.id == id)
         {
+            let mut row = file.row.clone();
             row.last_used = Some(crate::core::clock::now_ms());
+            *file = super::listing::CatalogFile::from(row);
         }
     }
 

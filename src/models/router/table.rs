@@ -16,6 +16,9 @@ pub struct LiveModel {
     pub unload_requested: bool,
     /// Other names the router answers to (`aliases` of `/models`, from presets).
     pub aliases: Vec<String>,
+    /// The loopback port of the model's own llama-server while it is loaded (the router reports it in
+    /// `/models` → `status.args`); forgotten on any other status.
+    pub port: Option<u16>,
 }
 
 impl Default for LiveModel {
@@ -27,6 +30,7 @@ impl Default for LiveModel {
             since: Instant::now(),
             unload_requested: false,
             aliases: Vec::new(),
+            port: None,
         }
     }
 }
@@ -66,6 +70,35 @@ impl LiveTable {
     pub fn id_for_alias(&self, alias: &str) -> Option<String> {
         let table = self.0.read().ok()?;
         table.iter().find(|(_, m)| m.aliases.iter().any(|a| a == alias)).map(|(id, _)| id.clone())
+    }
+
+    /// How many models the router reported.
+    pub fn count(&self) -> usize {
+        self.0.read().map(|t| t.len()).unwrap_or(0)
+    }
+
+    /// The port of `id`'s own process, while it is loaded.
+    pub fn port(&self, id: &str) -> Option<u16> {
+        let table = self.0.read().ok()?;
+        table.get(id).filter(|m| m.status == ModelStatus::Loaded).and_then(|m| m.port)
+    }
+
+    /// Records where a loaded model's process answers; ignored unless it is loaded.
+    pub fn set_port(&self, id: &str, port: u16) {
+        if let Ok(mut table) = self.0.write()
+            && let Some(model) = table.get_mut(id).filter(|m| m.status == ModelStatus::Loaded)
+        {
+            model.port = Some(port);
+        }
+    }
+
+    /// Forgets `port` for `id` (the process did not answer there), unless a newer one was learnt.
+    pub fn forget_port(&self, id: &str, port: u16) {
+        if let Ok(mut table) = self.0.write()
+            && let Some(model) = table.get_mut(id).filter(|m| m.port == Some(port))
+        {
+            model.port = None;
+        }
     }
 
     pub fn set_aliases(&self, id: &str, aliases: Vec<String>) {
@@ -129,6 +162,9 @@ impl LiveTable {
             entry.unload_requested =
                 status == ModelStatus::Unloading || (entry.unload_requested && status != ModelStatus::Loading);
         }
+        if status != ModelStatus::Loaded {
+            entry.port = None;
+        }
         entry.status = status;
         entry.progress = progress;
         entry.error = error.clone();
@@ -173,6 +209,26 @@ mod tests {
         t.requested("b", ModelStatus::Unloading);
         let ok = t.report("b", "unloaded", None, Some(1)).unwrap();
         assert_eq!(ok.to, ModelStatus::Unloaded);
+    }
+
+    #[test]
+    fn a_port_is_known_only_while_loaded() {
+        let t = LiveTable::default();
+        t.report("m", "loading", None, None);
+        t.set_port("m", 4000);
+        assert_eq!(t.port("m"), None, "not loaded yet: ignored");
+        t.report("m", "loaded", None, None);
+        t.set_port("m", 4001);
+        assert_eq!(t.port("m"), Some(4001));
+        t.forget_port("m", 4000);
+        assert_eq!(t.port("m"), Some(4001), "an older port does not erase the newer one");
+        t.report("m", "unloaded", None, None);
+        assert_eq!(t.port("m"), None);
+        t.report("m", "loaded", None, None);
+        assert_eq!(t.port("m"), None, "a new process: its port must be learnt again");
+        t.set_port("m", 4002);
+        t.forget_port("m", 4002);
+        assert_eq!(t.port("m"), None);
     }
 
     #[test]

@@ -27,6 +27,10 @@
 //   --fake-backlog N: the listen backlog (with /fake/freeze, a full accept queue: connects time out).
 // `POST /fake/freeze {ms}` answers, then blocks the whole process for ms: nothing is accepted or read.
 //
+// Model processes (FAKE_CHILD=1): the same handler also listens on a second port, the loaded models'
+// "own process"; `/models` reports it in `status.args` ("--port", N) for loaded models, as the real router
+// does. `POST /fake/child {up:false}` closes that port (and its connections), `{up:true}` opens it again.
+//
 // What it saw: `GET /fake/requests` -> {requests:[...]} for every /v1 request and every POST
 // /models/load|unload: {id, method, path, headers, rawHeaderNames, body, at, tokensSent, ended,
 // died, closedEarly, closedAt}. `closedEarly` is true when the connection closed before our response
@@ -78,7 +82,7 @@ const notFound = (res) => send(res, 404, { error: { message: "File Not Found", t
 /** Starts a record for a request; `closedEarly` is filled in when the connection closes. */
 function record(req, res, body) {
   const entry = {
-    id: nextId++, method: req.method, path: req.url, headers: req.headers,
+    id: nextId++, method: req.method, path: req.url, headers: req.headers, port: req.socket.localPort,
     rawHeaderNames: req.rawHeaders.filter((_, i) => i % 2 === 0), body: parse(body), at: Date.now(),
     tokensSent: 0, ended: false, died: false, closedEarly: null, closedAt: null,
   };
@@ -185,7 +189,7 @@ async function generate(req, res, endpoint) {
 const apiKey = process.env.LLAMA_API_KEY || "";
 const authorized = (req) => !apiKey || req.headers.authorization === `Bearer ${apiKey}`;
 
-const server = http.createServer(async (req, res) => {
+const handler = async (req, res) => {
   if (mode === "never-ready") return send(res, 503, { error: { message: "Loading", code: 503 } });
   const path = req.url.split("?")[0];
   if (path === healthPath) return send(res, 200, { status: "ok" });
@@ -195,7 +199,10 @@ const server = http.createServer(async (req, res) => {
   }
   if (path === "/props") return send(res, 200, { role: "router" });
   if (path === "/models" || path === "/v1/models") {
-    return send(res, 200, { data: [...models].map(([id, value]) => ({ id, object: "model", status: { value } })) });
+    const status = (id, value) => (child.port && value === "loaded"
+      ? { value, args: ["llama-server", "--host", "127.0.0.1", "--port", String(child.port), "--alias", id] }
+      : { value });
+    return send(res, 200, { data: [...models].map(([id, value]) => ({ id, object: "model", status: status(id, value) })) });
   }
   if (req.method === "POST" && (path === "/models/load" || path === "/models/unload")) {
     const text = await readBody(req);
@@ -222,13 +229,42 @@ const server = http.createServer(async (req, res) => {
     res.on("finish", () => setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)));
     return;
   }
+  if (req.method === "POST" && path === "/fake/child") {
+    const up = (await readJson(req)).up !== false;
+    await (up ? child.open() : child.close());
+    return send(res, 200, { childPort: child.port, up });
+  }
   if (req.method === "POST" && path === "/fake/knobs") {
     const changes = await readJson(req);
     for (const key of Object.keys(knobs)) if (key in changes) knobs[key] = changes[key];
     return send(res, 200, { knobs });
   }
   notFound(res);
-});
+};
+const server = http.createServer(handler);
+
+/** The loaded models' "own process": the same handler on its own port (FAKE_CHILD=1). */
+const child = {
+  port: 0,
+  server: null,
+  open() {
+    if (this.server) return Promise.resolve();
+    this.server = http.createServer(handler);
+    return new Promise((resolve) => this.server.listen({ port: this.port, host: "127.0.0.1" }, () => {
+      this.port = this.server.address().port;
+      resolve();
+    }));
+  },
+  close() {
+    const closing = this.server;
+    this.server = null;
+    if (!closing) return Promise.resolve();
+    const done = new Promise((resolve) => closing.close(resolve));
+    closing.closeAllConnections();
+    return done;
+  },
+};
+if (process.env.FAKE_CHILD === "1") await child.open();
 server.listen({ port, host: arg("--host") || "127.0.0.1", backlog }, () => console.log(`listening on http://127.0.0.1:${port}`));
 process.on("SIGTERM", () => {
   server.close(() => process.exit(0));

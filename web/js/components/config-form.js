@@ -135,6 +135,9 @@ export const SECTIONS = [
       num("proxy.bodyTimeoutMs", "Body timeout (ms)", 1000, 3600000, 60000, {
         hint: "The whole /v1 request body must arrive within it.",
       }),
+      check("proxy.directToChild", "Send requests straight to a loaded model's process", true, {
+        hint: "Skips the router's hop; loads and unloads still go through the router.",
+      }),
     ],
   },
   {
