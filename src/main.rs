@@ -136,23 +136,25 @@ fn print_check(loaded: &LoadedConfig) {
 }
 
 /// Crates that print whole frames or headers (a Socket.IO handshake's `auth: {token}`, a `Bearer` key) at
-/// trace level: never below debug, whatever `RUST_LOG` asks, so that no secret reaches a log.
+/// trace level: their trace events are never logged, whatever `RUST_LOG` asks, so that no secret reaches a log.
 const FRAME_LOGGING_CRATES: [&str; 8] =
     ["tungstenite", "tokio_tungstenite", "engineioxide", "socketioxide", "hyper", "hyper_util", "h2", "reqwest"];
+
+/// A cap, not a level: the filter's own directives still decide, so these crates stay at `warn` by default
+/// (a `hyper_util=debug` directive instead would log a line per proxied request).
+fn frame_trace(meta: &tracing::Metadata<'_>) -> bool {
+    let crate_name = meta.target().split("::").next().unwrap_or_default();
+    *meta.level() == tracing::Level::TRACE && FRAME_LOGGING_CRATES.contains(&crate_name)
+}
 
 /// Console always; SQLite and `logs:entry` through the DB layer; `logging.logFile` when set.
 /// A non-empty `RUST_LOG` overrides `logging.level`.
 fn init_tracing(loaded: &LoadedConfig, db_layer: DbLogLayer) -> Result<(), String> {
     let level = &loaded.config.logging.level;
     let directives = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
-    let mut filter = directives
+    let filter = directives
         .and_then(|d| EnvFilter::try_new(d).ok())
         .unwrap_or_else(|| EnvFilter::new(format!("llama_dashboard={level},warn")));
-    for target in FRAME_LOGGING_CRATES {
-        if let Ok(cap) = format!("{target}=debug").parse() {
-            filter = filter.add_directive(cap);
-        }
-    }
     let file_layer = match &loaded.config.logging.log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
@@ -166,6 +168,7 @@ fn init_tracing(loaded: &LoadedConfig, db_layer: DbLogLayer) -> Result<(), Strin
     };
     tracing_subscriber::registry()
         .with(filter)
+        .with(tracing_subscriber::filter::filter_fn(|meta| !frame_trace(meta)))
         .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))
         .with(file_layer)
         .with(db_layer)

@@ -14,7 +14,7 @@ pub mod shutdown;
 mod state;
 
 pub use reload::reload;
-pub use state::AppState;
+pub use state::{AppState, Services};
 
 use crate::config::{CliOverrides, Config, LoadedConfig, SharedConfig};
 use crate::core::activity::Gates;
@@ -178,7 +178,7 @@ async fn build(
     let drops = Drops::default();
     let (proxy, telemetry_rx) = Proxy::new(drops.clone())?;
     let settings = SettingsStore::load(db.clone(), &loaded.config).await?;
-    let state = AppState {
+    let state = AppState::new(Services {
         config_store,
         db,
         settings,
@@ -191,7 +191,7 @@ async fn build(
         latest,
         started: Instant::now(),
         listen_addr,
-    };
+    });
     Ok(Built { state, latest_tx, telemetry_rx, children: vec![router_task, backends_task] })
 }
 
@@ -212,10 +212,9 @@ fn spawn_tasks(
     data_dir: PathBuf,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    let s = state.clone();
-    tasks.spawn(boot::announce_router_status(s.config_store, s.router, s.bus, cancel.clone()));
-    let s = state.clone();
-    tasks.spawn(boot::start_router(s.config_store, s.router, s.models));
+    let s = state;
+    tasks.spawn(boot::announce_router_status(s.config_store.clone(), s.router.clone(), s.bus.clone(), cancel.clone()));
+    tasks.spawn(boot::start_router(s.config_store.clone(), s.router.clone(), s.models.clone()));
     tasks.spawn(crate::models::router::follow(state.models.clone(), cancel.clone()));
     tasks.spawn(crate::models::follow_backends(state.models.clone(), cancel.clone()));
     tasks.spawn(crate::models::idle::run(state.models.clone(), cancel.clone()));

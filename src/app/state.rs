@@ -16,9 +16,25 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::watch;
 
-/// Cheap to clone.
+/// Cheap to clone: one reference count (axum clones the state for every request and middleware layer).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     /// The effective config, its source and the command line (re-applied on reload).
     pub config_store: SharedConfig,
     pub db: Db,
@@ -37,7 +53,7 @@ pub struct AppState {
     pub listen_addr: SocketAddr,
 }
 
-impl AppState {
+impl Services {
     /// A snapshot of the effective config.
     pub fn config(&self) -> Arc<Config> {
         self.config_store.config()

@@ -9,7 +9,7 @@ import { writeFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, request, until, tempDir } from "./lib/socket.mjs";
-import { rawHttp } from "./lib/fake-router.mjs";
+import { rawHttp, startWithFake, chat } from "./lib/fake-router.mjs";
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
@@ -109,4 +109,18 @@ test("RUST_LOG=trace: the server keeps answering; other crates' lines go to stde
   const foreign = logs.filter((l) => ["debug", "trace"].includes(l.level) && /tungstenite|hyper|h2|engineioxide|socketioxide|tokio/.test(l.source));
   assert.deepEqual(foreign.slice(0, 5), [], `${foreign.length} debug/trace lines of other crates stored`);
   assert.ok(logs.length < 200, `${logs.length} lines stored for a handful of actions`);
+});
+
+test("proxied requests print no line of the HTTP crates at the default level, and their trace lines never print", async (t) => {
+  for (const env of [{}, { RUST_LOG: "trace" }]) {
+    const ctx = await startWithFake({ env });
+    t.after(() => ctx.stop());
+    for (let i = 0; i < 3; i++) assert.equal((await chat(ctx.v1, {})).status, 200);
+    const lines = stripAnsi(ctx.server.output()).split("\n");
+    const http = lines.filter((l) => /\b(hyper|hyper_util|reqwest|h2)(::|\b.*: )/.test(l));
+    const trace = http.filter((l) => /\bTRACE\b/.test(l));
+    assert.deepEqual(trace, [], `RUST_LOG ${env.RUST_LOG ?? "unset"}: no trace line of theirs`);
+    if (!env.RUST_LOG) assert.deepEqual(http, [], "the default level prints none of their lines");
+    else assert.ok(http.some((l) => /\bDEBUG\b/.test(l)), "their debug lines still print under RUST_LOG=trace");
+  }
 });

@@ -88,3 +88,13 @@ test("credentials, hop-by-hop headers and headers named by Connection are not fo
   assert.match(answer.headers["content-type"], /^text\/event-stream/);
   assert.equal(answer.headers["keep-alive"], undefined, JSON.stringify(answer.headers));
 });
+
+test("a redirect from the upstream reaches the client as it was sent, and is not followed", async () => {
+  const res = await chat(ctx.v1, { messages: [{ role: "user", content: "redirect me" }], fake: { redirect: "/v1/elsewhere" } },
+    { headers: { authorization: `Bearer ${KEY}` }, redirect: "manual" });
+  assert.equal(res.status, 307);
+  assert.equal(res.headers.get("location"), "/v1/elsewhere");
+  assert.deepEqual(await res.json(), { redirected: "/v1/elsewhere" });
+  const seen = (await v1Seen()).filter((r) => r.body?.messages?.[0]?.content === "redirect me" || r.path === "/v1/elsewhere");
+  assert.equal(seen.length, 1, `the upstream saw one request: ${JSON.stringify(seen.map((r) => r.path))}`);
+});

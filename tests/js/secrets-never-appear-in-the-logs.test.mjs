@@ -1,7 +1,7 @@
 // Secrets are never logged (README, Security defaults): the admin token, the API keys and the key each
 // llama-server we start gets in its environment (LLAMA_API_KEY) appear in no stored log row, not in the
-// log file and not on stderr (as text or hex), with RUST_LOG=trace (the crates that print whole frames and
-// headers are capped at debug whatever RUST_LOG says) and llama-server's
+// log file and not on stderr (as text or hex), with RUST_LOG=trace (the trace lines of the crates that print whole
+// frames and headers are dropped whatever RUST_LOG says) and llama-server's
 // --verbose output relayed, after the situations that log: failed and good socket and /admin auth, /v1 with
 // a wrong and a right key, a real router and an own backend starting and answering, config validation and
 // saves (a new API key, a new admin token).

@@ -17,6 +17,7 @@
 //     before its headers);
 //   FAKE_END_EARLY: end the stream cleanly after N tokens, without the final chunk and [DONE].
 //   holdAfterDone (per request, in "fake"): ms to keep the response open after [DONE].
+//   redirect (per request, in "fake"): answer 307 with this Location instead.
 //   tokenBytes (per request, in "fake"): pad each token's text to this many bytes (a fast, heavy stream).
 //   stallAfter, stallMs: after N streamed tokens, send nothing for stallMs, then go on (a backend that
 //     stops sending mid-answer).
@@ -118,6 +119,10 @@ async function generate(req, res, endpoint) {
     return send(res, 400, { error: { code: 400, message: "model not found", type: "invalid_request_error" } });
   }
   const k = { ...knobs, ...(body.fake && typeof body.fake === "object" ? body.fake : {}) };
+  if (k.redirect) {
+    res.writeHead(307, { location: k.redirect, "content-type": "application/json" });
+    return res.end(JSON.stringify({ redirected: k.redirect }));
+  }
   // The router loads a model on demand before it answers.
   if (models.get(body.model) !== "loaded") {
     models.set(body.model, "loading");

@@ -75,12 +75,13 @@ export async function fakeBackendConfig(modelsDir, extra = {}) {
 }
 
 /** POSTs JSON to `${v1}${endpoint}`. */
-export function post(v1, endpoint, body, { headers = {}, signal } = {}) {
+export function post(v1, endpoint, body, { headers = {}, signal, redirect } = {}) {
   return fetch(`${v1}${endpoint}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
     signal,
+    redirect,
   });
 }
 
