@@ -78,7 +78,7 @@ pub struct Manager {
 impl Manager {
     pub fn new(inputs: Inputs, statuses: watch::Sender<Statuses>) -> Result<Self, reqwest::Error> {
         let Inputs { config, gates, metadata, latest } = inputs;
-        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+        let client = crate::process::loopback_client().timeout(Duration::from_secs(2)).build()?;
         let (events_tx, events_rx) = mpsc::channel(64);
         Ok(Self {
             config,

@@ -86,7 +86,7 @@ pub struct Ack {
 
 impl Models {
     pub fn new(parts: Parts) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().no_proxy().connect_timeout(Duration::from_secs(2)).build()?;
+        let client = crate::process::loopback_client().connect_timeout(Duration::from_secs(2)).build()?;
         Ok(Self(Arc::new(Inner {
             parts,
             table: LiveTable::default(),

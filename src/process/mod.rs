@@ -7,4 +7,4 @@ pub mod model_ports;
 pub mod restart;
 mod upstream;
 
-pub use upstream::{Secret, Upstream};
+pub use upstream::{Secret, Upstream, loopback_client};

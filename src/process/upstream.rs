@@ -27,6 +27,17 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A client for the llama-servers we start: plain HTTP on loopback, so no system proxy, no redirects
+/// followed (a proxied answer reaches its client as sent) and no CA store loaded (it holds megabytes
+/// that only a download from the internet needs).
+pub fn loopback_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_only([])
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upstream {
     /// Without a trailing slash.

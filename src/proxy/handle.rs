@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 #[derive(Clone)]
 pub struct Proxy {
     /// One pooled client for every upstream (loopback: no system proxy, no overall timeout, since
-    /// generations and cold starts take as long as they take). Redirects are the client's to follow.
+    /// generations and cold starts take as long as they take).
     pub client: reqwest::Client,
     /// The same without a pool: a retry after the router restarted must not pick another pooled connection
     /// to the process that went away (the new one listens on the same address).
@@ -29,18 +29,12 @@ type Timeouts = (i64, i64);
 
 impl Proxy {
     pub fn new(drops: crate::core::drops::Drops) -> Result<(Self, mpsc::Receiver<NewRequest>), reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
+        let client = crate::process::loopback_client()
             .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(256)
             .build()?;
-        let unpooled = reqwest::Client::builder()
-            .no_proxy()
+        let unpooled = crate::process::loopback_client()
             .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(0)
             .build()?;
         let (recorder, rx) = Recorder::new(drops);
@@ -58,10 +52,7 @@ impl Proxy {
         {
             return client.clone();
         }
-        let built = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
+        let built = crate::process::loopback_client()
             .connect_timeout(Duration::from_secs(key.0.max(1) as u64))
             .read_timeout(Duration::from_secs(key.1.max(1) as u64))
             .build()

@@ -282,8 +282,7 @@ impl Actor {
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
         let key = crate::process::Secret::random()
             .map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
-        let client = reqwest::Client::builder()
-            .no_proxy()
+        let client = crate::process::loopback_client()
             .timeout(Duration::from_secs(2))
             .build()
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
