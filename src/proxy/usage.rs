@@ -1,7 +1,8 @@
 //! Token counts and timings read from what llama-server sent back: the `usage` and `timings` objects of a
 //! JSON body or of the last SSE events. Only a bounded head and tail of the body are kept.
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 const HEAD: usize = 16 * 1024;
 const TAIL: usize = 64 * 1024;
@@ -33,14 +34,14 @@ impl BodySample {
 
     /// The `error.message` of an error body, if the body is one.
     pub fn error_message(&self) -> Option<String> {
-        let error = last_object(&self.head, b"\"error\":")?;
-        Some(error["message"].as_str().unwrap_or("no message").to_string())
+        let error: ErrorFields = last_object(&self.head, b"\"error\":")?;
+        Some(error.message.unwrap_or_else(|| "no message".into()))
     }
 
     pub fn usage(&self) -> Usage {
         let usage = last_object(&self.tail, b"\"usage\":").or_else(|| last_object(&self.head, b"\"usage\":"));
         let timings = last_object(&self.tail, b"\"timings\":").or_else(|| last_object(&self.head, b"\"timings\":"));
-        Usage::from_parts(usage.as_ref(), timings.as_ref())
+        Usage::from_parts(usage.unwrap_or_default(), timings.unwrap_or_default())
     }
 }
 
@@ -54,29 +55,73 @@ pub struct Usage {
     pub tokens_per_second: Option<f64>,
 }
 
+/// The fields read from an `error` object; the others are skipped unread.
+#[derive(Deserialize)]
+struct ErrorFields {
+    message: Option<String>,
+}
+
+/// OpenAI's `usage`. A field of another type is taken as absent.
+#[derive(Deserialize, Default)]
+struct UsageFields {
+    #[serde(default, deserialize_with = "lenient")]
+    prompt_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    completion_tokens: Option<i64>,
+}
+
+/// llama-server's `timings`.
+#[derive(Deserialize, Default)]
+struct TimingsFields {
+    #[serde(default, deserialize_with = "lenient")]
+    prompt_n: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    predicted_n: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    prompt_ms: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    predicted_ms: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    predicted_per_second: Option<f64>,
+}
+
+/// A number of the wanted type, else `None` (`null`, a string, or a float where an integer belongs), as the
+/// `as_i64` / `as_f64` reads before it.
+fn lenient<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient<T> {
+        Wanted(T),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Lenient::<T>::deserialize(d)? {
+        Lenient::Wanted(value) => Some(value),
+        Lenient::Other(_) => None,
+    })
+}
+
 impl Usage {
-    fn from_parts(usage: Option<&Value>, timings: Option<&Value>) -> Self {
-        let u = |k: &str| usage.and_then(|u| u[k].as_i64());
-        let t = |k: &str| timings.and_then(|t| t[k].as_f64());
+    fn from_parts(usage: UsageFields, timings: TimingsFields) -> Self {
         Self {
-            prompt_tokens: u("prompt_tokens").or_else(|| t("prompt_n").map(|v| v as i64)),
-            completion_tokens: u("completion_tokens").or_else(|| t("predicted_n").map(|v| v as i64)),
-            prompt_ms: t("prompt_ms"),
-            predicted_ms: t("predicted_ms"),
-            tokens_per_second: t("predicted_per_second").filter(|v| v.is_finite()),
+            prompt_tokens: usage.prompt_tokens.or(timings.prompt_n.map(|v| v as i64)),
+            completion_tokens: usage.completion_tokens.or(timings.predicted_n.map(|v| v as i64)),
+            prompt_ms: timings.prompt_ms,
+            predicted_ms: timings.predicted_ms,
+            tokens_per_second: timings.predicted_per_second.filter(|v| v.is_finite()),
         }
     }
 }
 
-/// Parses the JSON object that follows the last occurrence of `key` (a quoted key and its colon).
-/// A quoted key cannot occur inside a JSON string (quotes there are escaped), so a match is a real key.
-fn last_object(bytes: &[u8], key: &[u8]) -> Option<Value> {
+/// Parses the JSON object that follows the last occurrence of `key` (a quoted key and its colon) into the
+/// fields `T` reads, skipping the rest without building it. A quoted key cannot occur inside a JSON string
+/// (quotes there are escaped), so a match is a real key.
+fn last_object<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Option<T> {
     let mut end = bytes.len();
     while let Some(at) = find_last(&bytes[..end], key) {
         let rest = &bytes[at + key.len()..];
         let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-        if let Some(Ok(value)) = serde_json::Deserializer::from_slice(&rest[start..]).into_iter::<Value>().next()
-            && value.is_object()
+        if rest[start] == b'{'
+            && let Some(Ok(value)) = serde_json::Deserializer::from_slice(&rest[start..]).into_iter::<T>().next()
         {
             return Some(value);
         }
@@ -113,6 +158,22 @@ mod tests {
         let u = s.usage();
         assert_eq!((u.prompt_tokens, u.completion_tokens), (Some(3), Some(5000)));
         assert!(s.ends_with_done());
+    }
+
+    #[test]
+    fn fields_of_another_type_count_as_absent_and_an_error_gives_its_message() {
+        let mut s = BodySample::default();
+        s.push(br#"{"usage":{"prompt_tokens":null,"completion_tokens":2.5,"x":{"y":[1]}},"#);
+        s.push(br#""timings":{"prompt_n":4,"predicted_ms":"fast","predicted_per_second":12}}"#);
+        let u = s.usage();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (Some(4), None), "prompt_n stands in; 2.5 is no count");
+        assert_eq!((u.predicted_ms, u.tokens_per_second), (None, Some(12.0)));
+        let mut e = BodySample::default();
+        e.push(br#"{"error":{"code":400,"message":"bad \"thing\"","type":"invalid_request_error"}}"#);
+        assert_eq!(e.error_message().as_deref(), Some("bad \"thing\""));
+        let mut not_object = BodySample::default();
+        not_object.push(br#"{"usage":[1,2],"timings":null}"#);
+        assert_eq!(not_object.usage(), Usage::default());
     }
 
     #[test]
