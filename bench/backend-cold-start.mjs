@@ -6,7 +6,8 @@
 //     llama-server itself needs to load and answer;
 //   - own backend, cold: through llama-dashboard's /v1 with the backend stopped (spawn, health, proxy);
 //   - swap: backend B of another group requested while A runs (A drained and stopped, B started);
-//   - native router, cold: the router's own /v1 with the model unloaded (its autoload).
+//   - native router, cold: the router's own /v1 with the model unloaded (its autoload), and the same through
+//     our /v1 (our hop on top of the router's autoload).
 // Prints a markdown table on stdout.
 //
 //   cargo build --release && LLAMA_SERVER_BIN=... LLAMA_DASHBOARD_TEST_GGUF=... node bench/backend-cold-start.mjs
@@ -20,7 +21,7 @@ process.env.LLAMA_DASHBOARD_BIN ||= path.join(here, "../target/release/llama-das
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const { startServer } = await import("../tests/js/lib/server.mjs");
 const { connect, ok, freePort, until, tempDir } = await import("../tests/js/lib/socket.mjs");
-const { llamaServer, realModel } = await import("../tests/js/lib/real.mjs");
+const { llamaServer, realModel, keyHeaders } = await import("../tests/js/lib/real.mjs");
 for (const [name, value] of [["LLAMA_DASHBOARD_BIN", process.env.LLAMA_DASHBOARD_BIN], ["LLAMA_SERVER_BIN", llamaServer], ["LLAMA_DASHBOARD_TEST_GGUF", realModel]]) {
   if (!value || !existsSync(value)) { console.error(`${name} missing (${value})`); process.exit(1); }
 }
@@ -50,11 +51,11 @@ const watchdog = setTimeout(() => { console.error("watchdog"); server.stop().fin
 const client = await connect(server.url);
 
 /** ms from sending a streamed chat request to the first body byte. */
-async function firstByte(base, model) {
+async function firstByte(base, model, headers = {}) {
   const started = performance.now();
   const res = await fetch(`${base}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ model, stream: true, max_tokens: 1, messages: [{ role: "user", content: "Hi" }] }),
   });
   if (!res.ok) throw new Error(`${model}: ${res.status} ${await res.text()}`);
@@ -95,21 +96,28 @@ async function direct() {
   }
 }
 
-async function routerCold() {
+// The router answers only with the key llama-dashboard gave it (its LLAMA_API_KEY), read once it runs.
+let routerKey = {};
+/** The router-mode model's cold start: on the router's own port, or (`viaUs`) through our /v1. */
+async function routerCold(viaUs = false) {
   const router = `http://127.0.0.1:${routerPort}`;
-  await fetch(`${router}/models/unload`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "smol" }) });
+  const headers = { "content-type": "application/json", ...routerKey };
+  await fetch(`${router}/models/unload`, { method: "POST", headers, body: JSON.stringify({ model: "smol" }) });
   await until(async () => {
-    const models = await (await fetch(`${router}/models`)).json();
-    return models.data.find((m) => m.id === "smol")?.status?.value === "unloaded";
+    const models = await (await fetch(`${router}/models`, { headers: routerKey })).json();
+    return models.data?.find((m) => m.id === "smol")?.status?.value === "unloaded";
   }, { timeoutMs: 30000, what: "router model unloaded" });
-  return firstByte(router, "smol");
+  if (!viaUs) return firstByte(router, "smol", routerKey);
+  await until(async () => (await status("smol")) === "unloaded", { timeoutMs: 30000, what: "smol unloaded in our list" });
+  return firstByte(server.url, "smol");
 }
 
 try {
-  await until(async () => (await ok(client.socket, "router:status", {})).running, { timeoutMs: 30000, what: "router running" });
+  const router = await until(async () => { const s = await ok(client.socket, "router:status", {}); return s.running && s; }, { timeoutMs: 30000, what: "router running" });
+  routerKey = keyHeaders(router.pid);
   await firstByte(server.url, "a"); // warm the page cache and both paths once
   await routerCold();
-  const rows = { direct: [], cold: [], swap: [], router: [] };
+  const rows = { direct: [], cold: [], swap: [], router: [], routerOurs: [] };
   for (let i = 0; i < ROUNDS; i++) {
     console.error(`round ${i + 1} of ${ROUNDS}`);
     await stopped("a");
@@ -118,6 +126,7 @@ try {
     rows.cold.push(await firstByte(server.url, "a"));
     rows.swap.push(await firstByte(server.url, "b"));
     rows.router.push(await routerCold());
+    rows.routerOurs.push(await routerCold(true));
   }
   const median = (v) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
   const fmt = (v) => `${median(v).toFixed(0)} ms (min ${Math.min(...v).toFixed(0)}, max ${Math.max(...v).toFixed(0)})`;
@@ -125,9 +134,13 @@ try {
   console.log("|---|---|");
   console.log(`| llama-server started by hand (its own load + first token) | ${fmt(rows.direct)} |`);
   console.log(`| own backend, cold start through /v1 | ${fmt(rows.cold)} |`);
-  console.log(`| **added by llama-dashboard** (own backend - by hand) | **${(median(rows.cold) - median(rows.direct)).toFixed(0)} ms** |`);
+  console.log(`| **added by llama-dashboard** (own backend - by hand) | **${(median(rows.cold) - median(rows.direct)).toFixed(0)} ms** (${(median(rows.cold) / median(rows.direct)).toFixed(2)}x) |`);
   console.log(`| swap: B (other group) requested while A runs | ${fmt(rows.swap)} |`);
   console.log(`| native router cold start (its autoload, its own port) | ${fmt(rows.router)} |`);
+  console.log(`| native router cold start - own backend cold start | ${(median(rows.router) - median(rows.cold)).toFixed(0)} ms |`);
+  console.log(`| router-mode model, cold start through our /v1 (the router autoloads it) | ${fmt(rows.routerOurs)} |`);
+  console.log(`| **added by llama-dashboard** (router-mode through /v1 - router's own port) | **${(median(rows.routerOurs) - median(rows.router)).toFixed(0)} ms** |`);
+  console.log(`| router-mode through /v1 - llama-server started by hand | ${(median(rows.routerOurs) - median(rows.direct)).toFixed(0)} ms |`);
 } finally {
   clearTimeout(watchdog);
   client.close();

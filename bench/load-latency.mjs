@@ -20,7 +20,7 @@ process.env.LLAMA_DASHBOARD_BIN ||= path.join(here, "../target/release/llama-das
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 10);
 const { startServer } = await import("../tests/js/lib/server.mjs");
 const { connect, ok, freePort, until, waitFor } = await import("../tests/js/lib/socket.mjs");
-const { modelsDir, llamaServer, realModel } = await import("../tests/js/lib/real.mjs");
+const { modelsDir, llamaServer, realModel, keyHeaders } = await import("../tests/js/lib/real.mjs");
 
 for (const [name, value] of [["LLAMA_DASHBOARD_BIN", process.env.LLAMA_DASHBOARD_BIN], ["LLAMA_SERVER_BIN", llamaServer], ["LLAMA_DASHBOARD_TEST_GGUF", realModel]]) {
   if (!value || !existsSync(value)) { console.error(`${name} missing (${value})`); process.exit(1); }
@@ -36,7 +36,7 @@ const watchdog = setTimeout(() => { console.error("watchdog"); server.stop().fin
 try {
   const client = await connect(server.url);
   const router = await until(async () => { const s = await ok(client.socket, "router:status", {}); return s.running && s; }, { timeoutMs: 30000 });
-  const sse = followRouter(router.url);
+  const sse = followRouter(router.url, keyHeaders(router.pid));
   const rows = [];
   let rss = 0;
   for (let i = 0; i < ROUNDS; i++) {
@@ -63,12 +63,16 @@ try {
   models.cleanup();
 }
 
-/** Reads the router's /models/sse directly; next(status) resolves with the receive time of that status. */
-function followRouter(url) {
+/**
+ * Reads the router's /models/sse directly (with the key llama-dashboard gave the router: its port answers
+ * nothing without it); next(status) resolves with the receive time of that status.
+ */
+function followRouter(url, headers) {
   const controller = new AbortController();
   const waiters = [];
   (async () => {
-    const res = await fetch(`${url}/models/sse`, { signal: controller.signal });
+    const res = await fetch(`${url}/models/sse`, { headers, signal: controller.signal });
+    if (!res.ok) throw new Error(`router /models/sse answered ${res.status}`);
     const decoder = new TextDecoder();
     let buffer = "";
     for await (const chunk of res.body) {

@@ -16,7 +16,8 @@
 //
 // Env: LLAMA_DASHBOARD_BIN (default target/release/llama-dashboard), BENCH_CLIENTS (500),
 //      BENCH_WINDOW_MS (15000), BENCH_RTT_N (2000), BENCH_WARMUP (200), BENCH_MODEL_FILES (8),
-//      BENCH_MODEL_LINK (a GGUF every model file links to; default: 4 KiB files of filler).
+//      BENCH_MODEL_LINK (a GGUF every model file links to; default: 4 KiB files of filler),
+//      BENCH_FORMAT (`short`: a compact table of the headline figures, as scripts/bench.sh prints it).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -46,7 +47,9 @@ const INTERVAL_MS = 1000;
 const MODEL_FILES = Number(process.env.BENCH_MODEL_FILES || 8);
 /** A real GGUF to link every model file to (its metadata in every list entry), instead of 4 KiB of filler. */
 const MODEL_LINK = process.env.BENCH_MODEL_LINK || "";
-const WATCHDOG_MS = 110_000;
+const SHORT = process.env.BENCH_FORMAT === "short";
+// Connecting and settling grow with the number of clients: 110 s at 500, more for more.
+const WATCHDOG_MS = 110_000 + Math.max(0, CLIENTS - 500) * 40 + Math.max(0, WINDOW_MS - 15000);
 
 const log = (...a) => console.error("[bench]", ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -251,31 +254,47 @@ async function main() {
   const totalS = (Date.now() - started) / 1000;
 
   // ---- report ----
-  const cpuModel = (cpus()[0]?.model || "unknown").trim();
-  const out = [];
-  out.push(`## llama-dashboard socket benchmark — ${new Date().toISOString()}`);
-  out.push("");
-  out.push(`machine: ${cpus().length} logical CPUs (${cpuModel}), node ${process.version}, CLK_TCK ${CLK_TCK}; client and server share the machine`);
-  out.push("");
-  out.push("| measurement | value |");
-  out.push("|---|---|");
-  out.push(`| idle RSS (3 s after listening) | ${mib(idleRss)} MiB (${idleRss} kB), ${idleThreads} threads |`);
-  for (const [name, r] of [["models:list", rttModels], ["metrics:get", rttMetrics]]) {
-    out.push(`| \`${name}\` round trip, ${r.n} sequential acks (ms) | p50 ${f3(r.p50)} · p90 ${f3(r.p90)} · p99 ${f3(r.p99)} · max ${f3(r.max)} · mean ${f3(r.mean)} |`);
-    out.push(`| \`${name}\` throughput / failures | ${f1(r.n / (r.totalMs / 1000))} req/s sequential · ${r.failures} failed replies · reply ${r.replyBytes} B${name === "models:list" ? ` (${r.last?.data?.models?.length ?? "?"} models)` : ""} |`);
-    out.push(`| \`${name}\` server CPU per request | ${f3(r.cpuMs / (RTT_N + WARMUP))} ms (${f1(r.cpuMs)} ms over ${RTT_N + WARMUP} requests, 10 ms tick resolution) |`);
+  if (SHORT) {
+    const pctOf = (a, b) => (b ? `${f1((a / b) * 100)} %` : "n/a");
+    const out = [];
+    out.push(`| socket API, release build, loopback | value |`);
+    out.push("|---|---|");
+    out.push(`| idle RSS (3 s after listening) | ${mib(idleRss)} MiB |`);
+    for (const [name, r] of [["models:list", rttModels], ["metrics:get", rttMetrics]]) {
+      out.push(`| \`${name}\` round trip, ${r.n} sequential acks: p50 / p99 | ${f3(r.p50)} / ${f3(r.p99)} ms (${r.failures} failed) |`);
+    }
+    out.push(`| fan-out: ${CLIENTS} websocket clients, \`metrics:update\` every ${INTERVAL_MS} ms for ${WINDOW_MS / 1000} s: deliveries | ${delivered} / ${expected} (${pctOf(delivered, expected)}), ${disconnects} disconnects |`);
+    out.push(`| fan-out: delivery lag p50 / p99 / max | ${lag.p50} / ${lag.p99} / ${lag.max} ms |`);
+    out.push(`| fan-out: server CPU | ${f1(serverCpuPct)} % of one core |`);
+    out.push(`| server RSS: idle / with ${CLIENTS} clients | ${mib(idleRss)} / ${mib(rss500)} MiB (${(rss500 / idleRss).toFixed(1)}x; peak sampled ${mib(rssPeak)}) |`);
+    console.log(out.join("\n"));
+  } else {
+    const cpuModel = (cpus()[0]?.model || "unknown").trim();
+    const out = [];
+    out.push(`## llama-dashboard socket benchmark — ${new Date().toISOString()}`);
+    out.push("");
+    out.push(`machine: ${cpus().length} logical CPUs (${cpuModel}), node ${process.version}, CLK_TCK ${CLK_TCK}; client and server share the machine`);
+    out.push("");
+    out.push("| measurement | value |");
+    out.push("|---|---|");
+    out.push(`| idle RSS (3 s after listening) | ${mib(idleRss)} MiB (${idleRss} kB), ${idleThreads} threads |`);
+    for (const [name, r] of [["models:list", rttModels], ["metrics:get", rttMetrics]]) {
+      out.push(`| \`${name}\` round trip, ${r.n} sequential acks (ms) | p50 ${f3(r.p50)} · p90 ${f3(r.p90)} · p99 ${f3(r.p99)} · max ${f3(r.max)} · mean ${f3(r.mean)} |`);
+      out.push(`| \`${name}\` throughput / failures | ${f1(r.n / (r.totalMs / 1000))} req/s sequential · ${r.failures} failed replies · reply ${r.replyBytes} B${name === "models:list" ? ` (${r.last?.data?.models?.length ?? "?"} models)` : ""} |`);
+      out.push(`| \`${name}\` server CPU per request | ${f3(r.cpuMs / (RTT_N + WARMUP))} ms (${f1(r.cpuMs)} ms over ${RTT_N + WARMUP} requests, 10 ms tick resolution) |`);
+    }
+    out.push(`| fan-out: clients connected (websocket) | ${CLIENTS} in ${connectMs} ms (batches of ${BATCH}); ${connectedAtEnd} still connected at end, ${disconnects} disconnects during window |`);
+    out.push(`| fan-out: \`metrics:update\` ticks in ${WINDOW_MS / 1000} s window | ${ticks} (interval ${INTERVAL_MS} ms) |`);
+    out.push(`| fan-out: deliveries received / expected | ${delivered} / ${expected} (${expected ? f3((delivered / expected) * 100).replace(/0+$/, "").replace(/\.$/, "") : "n/a"} %)${badEnvelopes ? ` · ${badEnvelopes} malformed` : ""} |`);
+    out.push(`| fan-out: delivery lag, envelope \`timestamp\` → receive (ms) | p50 ${lag.p50} · p99 ${lag.p99} · max ${lag.max} · mean ${f1(lag.mean)} (n=${lag.n}, 1 ms resolution) |`);
+    out.push(`| fan-out: per tick, first client's lag / first→last client spread (ms) | first p50 ${firstLag.p50} · max ${firstLag.max} / spread p50 ${spread.p50} · max ${spread.max} |`);
+    out.push(`| fan-out: sample \`metrics.timestamp\` → receive (ms) | p50 ${sLag.p50} · p99 ${sLag.p99} · max ${sLag.max} |`);
+    out.push(`| fan-out: server CPU over window | ${f1(serverCpuPct)} % of one core (${cpu1 - cpu0} ticks in ${f1(elapsedS)} s) |`);
+    out.push(`| fan-out: bench client CPU over window | ${f1(clientCpuPct)} % of one core |`);
+    out.push(`| fan-out: server RSS with ${CLIENTS} clients | ${mib(rss500)} MiB at end of window (peak sampled ${mib(rssPeak)} MiB) |`);
+    out.push(`| whole run | ${f1(totalS)} s |`);
+    console.log(out.join("\n"));
   }
-  out.push(`| fan-out: clients connected (websocket) | ${CLIENTS} in ${connectMs} ms (batches of ${BATCH}); ${connectedAtEnd} still connected at end, ${disconnects} disconnects during window |`);
-  out.push(`| fan-out: \`metrics:update\` ticks in ${WINDOW_MS / 1000} s window | ${ticks} (interval ${INTERVAL_MS} ms) |`);
-  out.push(`| fan-out: deliveries received / expected | ${delivered} / ${expected} (${expected ? f3((delivered / expected) * 100).replace(/0+$/, "").replace(/\.$/, "") : "n/a"} %)${badEnvelopes ? ` · ${badEnvelopes} malformed` : ""} |`);
-  out.push(`| fan-out: delivery lag, envelope \`timestamp\` → receive (ms) | p50 ${lag.p50} · p99 ${lag.p99} · max ${lag.max} · mean ${f1(lag.mean)} (n=${lag.n}, 1 ms resolution) |`);
-  out.push(`| fan-out: per tick, first client's lag / first→last client spread (ms) | first p50 ${firstLag.p50} · max ${firstLag.max} / spread p50 ${spread.p50} · max ${spread.max} |`);
-  out.push(`| fan-out: sample \`metrics.timestamp\` → receive (ms) | p50 ${sLag.p50} · p99 ${sLag.p99} · max ${sLag.max} |`);
-  out.push(`| fan-out: server CPU over window | ${f1(serverCpuPct)} % of one core (${cpu1 - cpu0} ticks in ${f1(elapsedS)} s) |`);
-  out.push(`| fan-out: bench client CPU over window | ${f1(clientCpuPct)} % of one core |`);
-  out.push(`| fan-out: server RSS with ${CLIENTS} clients | ${mib(rss500)} MiB at end of window (peak sampled ${mib(rssPeak)} MiB) |`);
-  out.push(`| whole run | ${f1(totalS)} s |`);
-  console.log(out.join("\n"));
 
   const perClientMin = Math.min(...perClient), perClientMax = Math.max(...perClient);
   log(`per-client deliveries (incl. grace period): min ${perClientMin}, max ${perClientMax}`);

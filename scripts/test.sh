@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: lint, Rust unit tests, the end-to-end suite (real binary, real
 # SQLite, real Socket.IO v4 client, real llama-server, real Chromium), then the fault and load harness in
-# its short mode (scripts/chaos.sh --short, against the release binary; the figures are --full's).
+# its short mode (scripts/chaos.sh --short, against the release binary; the figures are --full's), and the
+# benchmarks' smoke run (scripts/bench.sh --short).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,3 +61,6 @@ cd ../..
 
 step "fault and load harness, short mode (kill -9, malformed input, soak, full disk, config churn)"
 bash scripts/chaos.sh --short
+
+step "benchmarks, short mode (a smoke run of scripts/bench.sh: every comparison runs; the figures are the full mode's)"
+bash scripts/bench.sh --short

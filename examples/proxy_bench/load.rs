@@ -39,6 +39,7 @@ pub fn client() -> reqwest::Result<reqwest::Client> {
 pub async fn closed_loop(
     client: &reqwest::Client,
     url: &str,
+    auth: Option<&str>,
     body: Bytes,
     concurrency: usize,
     total: usize,
@@ -48,12 +49,12 @@ pub async fn closed_loop(
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let (client, url, body, next) = (client.clone(), url.to_string(), body.clone(), next.clone());
+        let auth = auth.map(str::to_string);
         workers.spawn(async move {
             let mut mine = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < total {
                 let t0 = Instant::now();
-                let response =
-                    client.post(&url).header("content-type", "application/json").body(body.clone()).send().await?;
+                let response = post(&client, &url, auth.as_deref(), body.clone()).send().await?;
                 let status = response.status();
                 let _ = response.bytes().await?;
                 if !status.is_success() {
@@ -73,13 +74,27 @@ pub async fn closed_loop(
     Ok(Run { latencies, wall })
 }
 
+/// A JSON POST, with `Authorization: Bearer <auth>` when the path needs a key.
+fn post(client: &reqwest::Client, url: &str, auth: Option<&str>, body: Bytes) -> reqwest::RequestBuilder {
+    let request = client.post(url).header("content-type", "application/json").body(body);
+    match auth {
+        Some(key) => request.bearer_auth(key),
+        None => request,
+    }
+}
+
 /// Time from sending a streamed request to its first body chunk, `n` times in a row (sorted).
-pub async fn first_byte(client: &reqwest::Client, url: &str, body: Bytes, n: usize) -> BenchResult<Vec<Duration>> {
+pub async fn first_byte(
+    client: &reqwest::Client,
+    url: &str,
+    auth: Option<&str>,
+    body: Bytes,
+    n: usize,
+) -> BenchResult<Vec<Duration>> {
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t0 = Instant::now();
-        let mut response =
-            client.post(url).header("content-type", "application/json").body(body.clone()).send().await?;
+        let mut response = post(client, url, auth, body.clone()).send().await?;
         if !response.status().is_success() {
             return Err(format!("{url} answered {}", response.status()).into());
         }

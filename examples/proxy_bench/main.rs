@@ -1,13 +1,18 @@
 //! Proxy benchmark: the same requests sent directly to the upstream, through nginx as a plain reverse
-//! proxy, and through llama-dashboard's `/v1`, against a fast stub upstream and against a real
-//! llama-server with a real model. Prints markdown tables (figures in docs/benchmarks.md).
+//! proxy, through the LiteLLM proxy server (stub section, when BENCH_LITELLM names it) and through
+//! llama-dashboard's `/v1`, against a fast stub upstream and against a real llama-server with a real
+//! model. Prints markdown tables (figures in docs/benchmarks.md; `scripts/bench.sh` runs it with the rest).
 //!
 //!   cargo build --release && cargo run --release --example proxy_bench
 //!
 //! Environment: LLAMA_SERVER_BIN and LLAMA_DASHBOARD_TEST_GGUF (the real section; skipped without them),
 //! BENCH_NGINX (default /usr/sbin/nginx; `apt-get install nginx-light`), BENCH_ROUNDS (3),
 //! BENCH_C1_N (2000), BENCH_C32_N (20000), BENCH_TTFB_N (500); for the real model BENCH_REAL_ROUNDS (3),
-//! BENCH_REAL_C1_N (40), BENCH_REAL_C32_N (128), BENCH_REAL_TTFB_N (40). Invoked with llama-server's argv
+//! BENCH_REAL_C1_N (40), BENCH_REAL_C32_N (128), BENCH_REAL_TTFB_N (40). LiteLLM: BENCH_LITELLM (its
+//! `litellm` executable; the column is skipped without it), its own smaller counts BENCH_LITELLM_C1_N (200),
+//! BENCH_LITELLM_C32_N (1000), BENCH_LITELLM_TTFB_N (100), BENCH_LITELLM_WORKERS (1, LiteLLM's default),
+//! BENCH_LITELLM_START_S (180: how long it may take to listen). BENCH_STUB_ONLY=1 leaves the real section
+//! out. Invoked with llama-server's argv
 //! (`--models-dir ...`), this binary is the stub upstream itself.
 
 mod load;
@@ -50,9 +55,25 @@ struct Plan {
     model: &'static str,
     max_tokens: u32,
     rounds: usize,
+    counts: Counts,
+    /// Smaller counts for a slow path (LiteLLM), when there is one.
+    slow: Option<Counts>,
+}
+
+/// How many requests each measure sends to one path.
+#[derive(Clone, Copy)]
+struct Counts {
     c1: usize,
     c32: usize,
     ttfb: usize,
+}
+
+/// One path under test: where to send, with which key, and how many requests.
+struct Target {
+    name: &'static str,
+    base: String,
+    auth: Option<String>,
+    counts: Counts,
 }
 
 #[derive(Default, Clone)]
@@ -78,15 +99,26 @@ async fn bench() -> BenchResult<()> {
     if nginx.is_none() {
         eprintln!("nginx not found (apt-get install nginx-light, or BENCH_NGINX=path): its column is skipped");
     }
+    let litellm = procs::litellm_binary();
+    if litellm.is_none() {
+        eprintln!("LiteLLM not found (BENCH_LITELLM=path to its `litellm` executable): its column is skipped");
+    }
     let client = load::client()?;
-    let stub_plan = Plan {
+    let mut stub_plan = Plan {
         title: "fast stub upstream",
         model: "stub",
         max_tokens: 8,
         rounds: env_usize("BENCH_ROUNDS", 3),
-        c1: env_usize("BENCH_C1_N", 2000),
-        c32: env_usize("BENCH_C32_N", 20000),
-        ttfb: env_usize("BENCH_TTFB_N", 500),
+        counts: Counts {
+            c1: env_usize("BENCH_C1_N", 2000),
+            c32: env_usize("BENCH_C32_N", 20000),
+            ttfb: env_usize("BENCH_TTFB_N", 500),
+        },
+        slow: litellm.as_ref().map(|_| Counts {
+            c1: env_usize("BENCH_LITELLM_C1_N", 200),
+            c32: env_usize("BENCH_LITELLM_C32_N", 1000),
+            ttfb: env_usize("BENCH_LITELLM_TTFB_N", 100),
+        }),
     };
     let work = tempdir("stub")?;
     std::fs::create_dir_all(work.join("models"))?;
@@ -98,10 +130,42 @@ async fn bench() -> BenchResult<()> {
         Some(bin) => Some(procs::nginx(bin, &work, &ours.router_url).await?),
         None => None,
     };
-    let paths = targets(&ours, proxy.as_ref());
-    println!("{}", table(&stub_plan, &measure(&client, &stub_plan, &paths).await?));
-    drop((proxy, ours));
+    // LiteLLM that does not come up costs its column, not the section.
+    let mut lite_failed = None;
+    let lite = match (&litellm, stub_plan.slow) {
+        (Some(bin), Some(_)) => {
+            let deadline = Duration::from_secs(env_usize("BENCH_LITELLM_START_S", 180) as u64);
+            match procs::litellm(bin, &work, &ours.router_url, stub_plan.model, deadline).await {
+                Ok(l) => Some(l),
+                Err(err) => {
+                    eprintln!("LiteLLM column skipped: {err}");
+                    if let Ok(log) = std::fs::read_to_string(work.join("litellm.log")) {
+                        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                        eprintln!(
+                            "litellm.log, last lines:\n{}",
+                            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                        );
+                    }
+                    stub_plan.slow = None;
+                    lite_failed = Some(err.to_string());
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let paths = targets(&stub_plan, &ours, proxy.as_ref(), lite.as_ref());
+    let result = measure(&client, &stub_plan, &paths).await;
+    drop((lite, proxy, ours));
+    let _ = std::fs::remove_dir_all(&work);
+    println!("{}", table(&stub_plan, &result?));
+    if let Some(err) = lite_failed {
+        println!("LiteLLM did not start ({err}): its column is left out.\n");
+    }
 
+    if std::env::var("BENCH_STUB_ONLY").is_ok_and(|v| v == "1") {
+        return Ok(());
+    }
     let (Ok(server), Ok(model)) = (std::env::var("LLAMA_SERVER_BIN"), std::env::var("LLAMA_DASHBOARD_TEST_GGUF"))
     else {
         eprintln!("LLAMA_SERVER_BIN / LLAMA_DASHBOARD_TEST_GGUF not set: real llama-server section skipped");
@@ -112,13 +176,18 @@ async fn bench() -> BenchResult<()> {
         model: "smol",
         max_tokens: 8,
         rounds: env_usize("BENCH_REAL_ROUNDS", 3),
-        c1: env_usize("BENCH_REAL_C1_N", 40),
-        c32: env_usize("BENCH_REAL_C32_N", 128),
-        ttfb: env_usize("BENCH_REAL_TTFB_N", 40),
+        counts: Counts {
+            c1: env_usize("BENCH_REAL_C1_N", 40),
+            c32: env_usize("BENCH_REAL_C32_N", 128),
+            ttfb: env_usize("BENCH_REAL_TTFB_N", 40),
+        },
+        slow: None,
     };
     let work = tempdir("real")?;
     std::fs::create_dir_all(work.join("models"))?;
-    std::fs::copy(&model, work.join("models/smol.gguf"))?;
+    if std::fs::hard_link(&model, work.join("models/smol.gguf")).is_err() {
+        std::fs::copy(&model, work.join("models/smol.gguf"))?;
+    }
     let config = dashboard_config(&work, &PathBuf::from(server), 4)?;
     let ours = procs::dashboard(&dashboard_bin, &work, config).await?;
     procs::wait_for(&client, &format!("{}/health", ours.router_url), |_| true).await?;
@@ -126,8 +195,11 @@ async fn bench() -> BenchResult<()> {
         Some(bin) => Some(procs::nginx(bin, &work, &ours.router_url).await?),
         None => None,
     };
-    let paths = targets(&ours, proxy.as_ref());
-    println!("{}", table(&real_plan, &measure(&client, &real_plan, &paths).await?));
+    let paths = targets(&real_plan, &ours, proxy.as_ref(), None);
+    let result = measure(&client, &real_plan, &paths).await;
+    drop((proxy, ours));
+    let _ = std::fs::remove_dir_all(&work);
+    println!("{}", table(&real_plan, &result?));
     Ok(())
 }
 
@@ -151,12 +223,24 @@ fn dashboard_config(
     }))
 }
 
-fn targets(ours: &procs::Dashboard, nginx: Option<&procs::Nginx>) -> Vec<(&'static str, String)> {
-    let mut all = vec![("direct", ours.router_url.clone())];
+/// direct (the router's port), nginx, LiteLLM, then us. The router answers only with the key we gave it,
+/// so direct and nginx carry it (nginx passes it on); LiteLLM gets its master key, we need none.
+fn targets(
+    plan: &Plan,
+    ours: &procs::Dashboard,
+    nginx: Option<&procs::Nginx>,
+    litellm: Option<&procs::LiteLlm>,
+) -> Vec<Target> {
+    let key = ours.router_key();
+    let at = |name, base: &str, auth: Option<String>, counts| Target { name, base: base.to_string(), auth, counts };
+    let mut all = vec![at("direct", &ours.router_url, key.clone(), plan.counts)];
     if let Some(n) = nginx {
-        all.push(("nginx", n.url.clone()));
+        all.push(at("nginx", &n.url, key, plan.counts));
     }
-    all.push(("llama-dashboard", ours.url.clone()));
+    if let (Some(l), Some(slow)) = (litellm, plan.slow) {
+        all.push(at("LiteLLM", &l.url, Some(l.key.clone()), slow));
+    }
+    all.push(at("llama-dashboard", &ours.url, None, plan.counts));
     all
 }
 
@@ -164,7 +248,7 @@ fn targets(ours: &procs::Dashboard, nginx: Option<&procs::Nginx>) -> Vec<(&'stat
 async fn measure(
     client: &reqwest::Client,
     plan: &Plan,
-    targets: &[(&'static str, String)],
+    targets: &[Target],
 ) -> BenchResult<Vec<(&'static str, Figures)>> {
     let body = |stream: bool| {
         Bytes::from(
@@ -174,16 +258,17 @@ async fn measure(
         )
     };
     let mut rounds: Vec<Vec<Figures>> = vec![Vec::new(); targets.len()];
-    for (_, base) in targets {
-        closed_loop(client, &format!("{base}/v1/chat/completions"), body(false), 4, plan.c1.min(200)).await?;
+    for t in targets {
+        let url = format!("{}/v1/chat/completions", t.base);
+        closed_loop(client, &url, t.auth.as_deref(), body(false), 4, t.counts.c1.min(200)).await?;
     }
     for round in 0..plan.rounds {
-        for (i, (name, base)) in targets.iter().enumerate() {
-            eprintln!("{}: round {} of {}, {name}", plan.title, round + 1, plan.rounds);
-            let url = format!("{base}/v1/chat/completions");
-            let c1 = closed_loop(client, &url, body(false), 1, plan.c1).await?;
-            let c32 = closed_loop(client, &url, body(false), 32, plan.c32).await?;
-            let ttfb = first_byte(client, &url, body(true), plan.ttfb).await?;
+        for (i, t) in targets.iter().enumerate() {
+            eprintln!("{}: round {} of {}, {}", plan.title, round + 1, plan.rounds, t.name);
+            let (url, auth, n) = (format!("{}/v1/chat/completions", t.base), t.auth.as_deref(), t.counts);
+            let c1 = closed_loop(client, &url, auth, body(false), 1, n.c1).await?;
+            let c32 = closed_loop(client, &url, auth, body(false), 32, n.c32).await?;
+            let ttfb = first_byte(client, &url, auth, body(true), n.ttfb).await?;
             rounds[i].push(Figures {
                 c1_p50: ms(c1.percentile(50.0)),
                 c1_p99: ms(c1.percentile(99.0)),
@@ -195,7 +280,7 @@ async fn measure(
             });
         }
     }
-    Ok(targets.iter().zip(rounds).map(|((name, _), r)| (*name, median(&r))).collect())
+    Ok(targets.iter().zip(rounds).map(|(t, r)| (t.name, median(&r))).collect())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -220,11 +305,16 @@ fn median(rounds: &[Figures]) -> Figures {
 }
 
 fn table(plan: &Plan, rows: &[(&'static str, Figures)]) -> String {
+    let n = plan.counts;
+    let slow = match plan.slow {
+        Some(s) => format!("; LiteLLM, slower, gets fewer: {} / {} / {}", s.c1, s.c32, s.ttfb),
+        None => String::new(),
+    };
     let mut out = format!(
-        "\n### {} ({} round(s), median of rounds; c=1: {} requests, c=32: {} requests, TTFB: {} streamed requests)\n\n\
+        "\n### {} ({} round(s), median of rounds; c=1: {} requests, c=32: {} requests, TTFB: {} streamed requests{slow})\n\n\
          | path | c=1 p50 ms | c=1 p99 ms | c=32 p50 ms | c=32 p99 ms | c=32 req/s | stream TTFB p50 ms | TTFB p99 ms |\n\
          |---|---|---|---|---|---|---|---|\n",
-        plan.title, plan.rounds, plan.c1, plan.c32, plan.ttfb
+        plan.title, plan.rounds, n.c1, n.c32, n.ttfb
     );
     for (name, f) in rows {
         out.push_str(&format!(

@@ -1,5 +1,6 @@
-//! The processes under test: llama-dashboard (which starts its router: the stub or a real llama-server)
-//! and nginx as a plain reverse proxy. All are killed when dropped; the router dies with the dashboard.
+//! The processes under test: llama-dashboard (which starts its router: the stub or a real llama-server),
+//! nginx as a plain reverse proxy and the LiteLLM proxy server. All are killed when dropped; the router
+//! dies with the dashboard.
 
 use crate::load::BenchResult;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,30 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub struct Dashboard {
-    _child: Child,
+    child: Child,
     pub url: String,
     pub router_url: String,
+}
+
+impl Dashboard {
+    /// The key the router was started with (its `LLAMA_API_KEY`, read from /proc as the same user): the
+    /// router's own port answers only with it. None when no child of ours carries one.
+    pub fn router_key(&self) -> Option<String> {
+        let ours = self.child.id()?.to_string();
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // Field 4 (ppid) comes after the command name in parentheses, which may hold spaces.
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+            if ppid != ours {
+                return None;
+            }
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            environ.split(|b| *b == 0).find_map(|var| {
+                let key = var.strip_prefix(b"LLAMA_API_KEY=")?;
+                String::from_utf8(key.to_vec()).ok().filter(|k| !k.is_empty())
+            })
+        })
+    }
 }
 
 pub fn free_port() -> BenchResult<u16> {
@@ -44,7 +66,7 @@ pub async fn dashboard(binary: &Path, work: &Path, config: serde_json::Value) ->
     })
     .await??;
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(Dashboard { _child: child, url, router_url: format!("http://127.0.0.1:{router_port}") })
+    Ok(Dashboard { child, url, router_url: format!("http://127.0.0.1:{router_port}") })
 }
 
 pub struct Nginx {
@@ -102,6 +124,92 @@ pub async fn nginx(binary: &Path, work: &Path, upstream: &str) -> BenchResult<Ng
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(Nginx { child, url: format!("http://127.0.0.1:{port}") })
+}
+
+pub struct LiteLlm {
+    child: Child,
+    pub url: String,
+    /// LiteLLM refuses to start without a master key; every request carries it.
+    pub key: String,
+}
+
+/// SIGTERM first (uvicorn shuts down and its workers with it), SIGKILL if it is still there after 3 s.
+impl Drop for LiteLlm {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(3) {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.start_kill();
+        }
+    }
+}
+
+/// The LiteLLM executable named by BENCH_LITELLM (the `litellm` script of a venv with `litellm[proxy]`).
+pub fn litellm_binary() -> Option<PathBuf> {
+    std::env::var("BENCH_LITELLM").ok().map(PathBuf::from).filter(|p| p.exists())
+}
+
+/// The LiteLLM proxy server on a loopback port with one model entry, `openai/<model>` at `upstream`/v1,
+/// as a user would put it in front of llama-server. Its output goes to `work`/litellm.log (the caller shows its
+/// tail when it does not come up). It imports a
+/// lot of Python before it listens, so it gets `deadline` to answer `/health/liveliness`.
+pub async fn litellm(
+    binary: &Path,
+    work: &Path,
+    upstream: &str,
+    model: &str,
+    deadline: Duration,
+) -> BenchResult<LiteLlm> {
+    let port = free_port()?;
+    let key = format!("sk-bench-{}-{}", std::process::id(), port);
+    let conf = format!(
+        "model_list:\n  - model_name: {model}\n    litellm_params:\n      model: openai/{model}\n      \
+         api_base: {upstream}/v1\n      api_key: none\nlitellm_settings:\n  telemetry: false\n"
+    );
+    let path = work.join("litellm.yaml");
+    std::fs::write(&path, conf)?;
+    let log = std::fs::File::create(work.join("litellm.log"))?;
+    let workers = std::env::var("BENCH_LITELLM_WORKERS").unwrap_or_else(|_| "1".into());
+    let mut child = Command::new(binary)
+        .arg("--config")
+        .arg(&path)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--num_workers", &workers])
+        .current_dir(work)
+        .env("LITELLM_MASTER_KEY", &key)
+        // The model cost map ships with the package: no fetch at start-up (loopback only).
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .env("NO_PROXY", "*")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()?;
+    let client = crate::load::client()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("litellm exited ({status}) before listening").into());
+        }
+        if let Ok(r) = client.get(format!("{url}/health/liveliness")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        if started.elapsed() > deadline {
+            return Err(format!("litellm did not answer /health/liveliness in {} s", deadline.as_secs()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!("litellm listening on {url} after {:.1} s", started.elapsed().as_secs_f64());
+    Ok(LiteLlm { child, url, key })
 }
 
 /// Waits until `url` answers a GET with success and `check` accepts the body.
