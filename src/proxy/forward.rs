@@ -3,7 +3,8 @@
 
 use super::headers;
 use super::incoming::{self, Incoming};
-use super::tap::{Held, Tap, error_chain};
+use super::send::{Answer, Failed, Outgoing, Via};
+use super::tap::{Held, Tap};
 use super::telemetry::Exchange;
 use crate::app::AppState;
 use crate::core::activity::Limits;
@@ -54,11 +55,15 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     drop(claim);
     exchange.dequeued();
     let admission = admitted?;
-    let client = if own_backend { state.proxy.backend_client(&config.backends) } else { state.proxy.client.clone() };
-    let outgoing = Outgoing { client: &client, parts: &parts, body };
-    let mut sent = outgoing.send(&upstream).await;
+    let backend_client = own_backend.then(|| state.proxy.backend_client(&config.backends));
+    let pooled = match &backend_client {
+        Some(client) => Via::Reqwest(client),
+        None => Via::Hyper(&state.proxy.hyper),
+    };
+    let outgoing = Outgoing { parts: &parts, body };
+    let mut sent = outgoing.send(pooled, &upstream).await;
     let mut failed = upstream;
-    let fresh = Outgoing { client: &state.proxy.unpooled, ..outgoing };
+    let fresh = Via::Hyper(&state.proxy.unpooled);
     // Sent straight to the model's process, which went away (unloaded, crashed, the router restarted)
     // before answering: once more, through the router, which knows where the model is now.
     if let Some(port) = direct
@@ -67,7 +72,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         tracing::debug!(model = %model, port, "the model's process did not answer; resending through the router");
         state.models.child_gone(&model, port);
         let again = state.models.resolve(&model, parts.uri.path()).await?;
-        sent = fresh.send(&again.upstream).await;
+        sent = outgoing.send(fresh, &again.upstream).await;
         failed = again.upstream;
         lease = again.lease;
     }
@@ -81,57 +86,35 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         }
         tracing::debug!(model = %model, "resending to the restarted router");
         let again = state.models.resolve_after(&model, parts.uri.path(), &failed).await?;
-        sent = fresh.send(&again.upstream).await;
+        sent = outgoing.send(fresh, &again.upstream).await;
         failed = again.upstream;
         lease = again.lease;
     }
-    let upstream =
-        sent.map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", error_chain(&e))))?;
-    exchange.row.status_code = upstream.status().as_u16();
+    let upstream = sent.map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", e.message)))?;
+    exchange.row.status_code = upstream.status.as_u16();
     let sse = upstream
-        .headers()
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
     exchange.row.stream = sse;
-    let mut response = Response::builder().status(upstream.status());
+    let mut response = Response::builder().status(upstream.status);
     if let Some(h) = response.headers_mut() {
-        *h = headers::to_client(upstream.headers());
+        *h = headers::to_client(&upstream.headers);
     }
-    let length = upstream.content_length();
-    let tap =
-        Tap::new(Box::pin(upstream.bytes_stream()), exchange.hand_off(), sse, length, Held::new(admission, lease));
+    let tap = Tap::new(upstream.body, exchange.hand_off(), sse, upstream.length, Held::new(admission, lease));
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// How many times a request is sent again to a router that went away under it.
 const RESENDS: usize = 3;
 
-/// One request as it goes upstream; sendable more than once (the body is in memory).
-struct Outgoing<'a> {
-    client: &'a reqwest::Client,
-    parts: &'a axum::http::request::Parts,
-    body: axum::body::Bytes,
-}
-
-impl Outgoing<'_> {
-    async fn send(&self, upstream: &crate::process::Upstream) -> Result<reqwest::Response, reqwest::Error> {
-        let path = self.parts.uri.path_and_query().map_or(self.parts.uri.path(), |p| p.as_str());
-        upstream
-            .request(self.client, self.parts.method.clone(), path)
-            .headers(headers::to_upstream(&self.parts.headers))
-            .body(self.body.clone())
-            .send()
-            .await
-    }
-}
-
 /// The process the request was sent to is gone: no connection, or one that closed before an answer began
 /// (a pooled connection to a process that has since exited), or a 401 from a new process that has another
 /// key. Never a timeout: a slow model must not get the request twice.
-fn went_away(sent: &Result<reqwest::Response, reqwest::Error>) -> bool {
+fn went_away(sent: &Result<Answer, Failed>) -> bool {
     match sent {
-        Ok(response) => response.status() == reqwest::StatusCode::UNAUTHORIZED,
-        Err(err) => (err.is_connect() || err.is_request()) && !err.is_timeout(),
+        Ok(answer) => answer.status == axum::http::StatusCode::UNAUTHORIZED,
+        Err(failed) => failed.gone,
     }
 }

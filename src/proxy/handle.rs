@@ -14,9 +14,11 @@ pub struct Proxy {
     /// One pooled client for every upstream (loopback: no system proxy, no overall timeout, since
     /// generations and cold starts take as long as they take).
     pub client: reqwest::Client,
-    /// The same without a pool: a retry after the router restarted must not pick another pooled connection
-    /// to the process that went away (the new one listens on the same address).
-    pub unpooled: reqwest::Client,
+    /// The router and its model processes (`send`): pooled, and without a pool for a retry after the
+    /// router restarted, which must not pick another pooled connection to the process that went away (the
+    /// new one listens on the same address).
+    pub hyper: super::send::Hyper,
+    pub unpooled: super::send::Hyper,
     pub recorder: Recorder,
     pub metrics: RequestMetrics,
     /// The client for own backends, with `backends.connectionTimeoutSec` / `readTimeoutSec`; rebuilt
@@ -33,13 +35,10 @@ impl Proxy {
             .connect_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(256)
             .build()?;
-        let unpooled = crate::process::loopback_client()
-            .connect_timeout(Duration::from_secs(5))
-            .pool_max_idle_per_host(0)
-            .build()?;
+        let (hyper, unpooled) = (super::send::hyper_client(256), super::send::hyper_client(0));
         let (recorder, rx) = Recorder::new(drops);
         let metrics = RequestMetrics::default();
-        let proxy = Self { client, unpooled, recorder, metrics, backend_client: Arc::default() };
+        let proxy = Self { client, hyper, unpooled, recorder, metrics, backend_client: Arc::default() };
         Ok((proxy, rx))
     }
 

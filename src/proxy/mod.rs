@@ -9,6 +9,7 @@ mod headers;
 mod incoming;
 mod models;
 mod prometheus;
+mod send;
 pub mod stats;
 mod tap;
 pub mod telemetry;

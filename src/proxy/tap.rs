@@ -14,7 +14,9 @@ use futures_util::Stream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub type Upstream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub type Upstream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
 /// What a request holds until its answer ended (dropping it returns both): its slot, and the router's
 /// lease when it went there.
@@ -122,7 +124,7 @@ impl Stream for Tap {
                 Poll::Ready(None)
             }
             Poll::Ready(Some(Err(err))) => {
-                Poll::Ready(this.fail(format!("the model's upstream failed mid-response: {}", error_chain(&err))))
+                Poll::Ready(this.fail(format!("the model's upstream failed mid-response: {}", error_chain(&*err))))
             }
             Poll::Ready(None) if this.expects_done && !this.sample.ends_with_done() => {
                 Poll::Ready(this.fail("the model's upstream ended the stream before it was complete".into()))
@@ -140,7 +142,7 @@ impl Stream for Tap {
     }
 }
 
-/// reqwest's message plus its causes ("error decoding response body: connection reset").
+/// The error's message plus its causes ("error decoding response body: connection reset").
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
