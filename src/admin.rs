@@ -60,13 +60,14 @@ async fn forward(state: &AppState, headers: &HeaderMap, model: &str, endpoint: &
         let body = json!({"status": status.unwrap_or(crate::models::ModelStatus::Unloaded), "model": backend.name});
         return Ok((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response());
     };
-    let upstream = upstream
-        .get(&state.proxy.client, endpoint)
-        .send()
+    let upstream = state
+        .proxy
+        .loopback
+        .get(&upstream, endpoint)
         .await
         .map_err(|e| ApiError::Upstream(format!("backend '{}' did not answer: {e}", backend.name)))?;
-    let mut response = Response::builder().status(upstream.status());
-    if let Some(ct) = upstream.headers().get(axum::http::header::CONTENT_TYPE) {
+    let mut response = Response::builder().status(upstream.status);
+    if let Some(ct) = upstream.headers.get(axum::http::header::CONTENT_TYPE) {
         response = response.header(axum::http::header::CONTENT_TYPE, ct);
     }
     let bytes = upstream.bytes().await.map_err(|e| ApiError::Upstream(e.to_string()))?;

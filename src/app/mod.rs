@@ -44,8 +44,6 @@ pub enum AppError {
     PortInUse { host: String, port: u16 },
     #[error("cannot listen on {host}:{port} (server.host / server.port): {source}")]
     Bind { host: String, port: u16, source: std::io::Error },
-    #[error("cannot build the HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
     #[error("http server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -164,7 +162,7 @@ async fn build(
         metadata: metadata.clone(),
         latest: latest.clone(),
     };
-    let (backends, backends_task) = crate::backends::spawn(inputs, stages.children.clone())?;
+    let (backends, backends_task) = crate::backends::spawn(inputs, stages.children.clone());
     let models = Models::new(crate::models::Parts {
         config: config_store.clone(),
         db: db.clone(),
@@ -174,9 +172,9 @@ async fn build(
         backends,
         metadata,
         latest: latest.clone(),
-    })?;
+    });
     let drops = Drops::default();
-    let (proxy, telemetry_rx) = Proxy::new(drops.clone())?;
+    let (proxy, telemetry_rx) = Proxy::new(drops.clone());
     let settings = SettingsStore::load(db.clone(), &loaded.config).await?;
     let state = AppState::new(Services {
         config_store,

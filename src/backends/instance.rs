@@ -61,7 +61,12 @@ pub struct Event {
     pub outcome: Outcome,
 }
 
-pub async fn run(spec: Spec, client: reqwest::Client, events: mpsc::Sender<Event>, mut stop: oneshot::Receiver<()>) {
+pub async fn run(
+    spec: Spec,
+    client: crate::process::Loopback,
+    events: mpsc::Sender<Event>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let report = |outcome| Event { model: spec.model.clone(), generation: spec.generation, outcome };
     let mut attempt = 0;
     let (mut running, port) = loop {
@@ -111,7 +116,7 @@ enum Start {
     Failed(Outcome),
 }
 
-async fn start(spec: &Spec, port: u16, client: &reqwest::Client, stop: &mut oneshot::Receiver<()>) -> Start {
+async fn start(spec: &Spec, port: u16, client: &crate::process::Loopback, stop: &mut oneshot::Receiver<()>) -> Start {
     let mut args = spec.args.clone();
     if !args.iter().any(|a| a == "--alias" || a == "-a") {
         args.extend(["--alias".into(), spec.model.clone()]);

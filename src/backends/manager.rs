@@ -67,7 +67,7 @@ pub struct Manager {
     gates: Gates,
     metadata: MetadataCache,
     latest: watch::Receiver<Option<Sample>>,
-    client: reqwest::Client,
+    client: crate::process::Loopback,
     slots: HashMap<String, Slot>,
     events_tx: mpsc::Sender<Event>,
     events_rx: Option<mpsc::Receiver<Event>>,
@@ -76,11 +76,11 @@ pub struct Manager {
 }
 
 impl Manager {
-    pub fn new(inputs: Inputs, statuses: watch::Sender<Statuses>) -> Result<Self, reqwest::Error> {
+    pub fn new(inputs: Inputs, statuses: watch::Sender<Statuses>) -> Self {
         let Inputs { config, gates, metadata, latest } = inputs;
-        let client = crate::process::loopback_client().timeout(Duration::from_secs(2)).build()?;
+        let client = crate::process::Loopback::new(Duration::from_secs(2), Some(Duration::from_secs(2)));
         let (events_tx, events_rx) = mpsc::channel(64);
-        Ok(Self {
+        Self {
             config,
             gates,
             metadata,
@@ -91,7 +91,7 @@ impl Manager {
             events_rx: Some(events_rx),
             statuses,
             generation: 0,
-        })
+        }
     }
 
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, cancel: CancellationToken) {

@@ -182,13 +182,10 @@ pub struct Inputs {
     pub latest: watch::Receiver<Option<crate::metrics::Sample>>,
 }
 
-pub fn spawn(
-    inputs: Inputs,
-    cancel: CancellationToken,
-) -> Result<(BackendsHandle, tokio::task::JoinHandle<()>), reqwest::Error> {
+pub fn spawn(inputs: Inputs, cancel: CancellationToken) -> (BackendsHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(256);
     let (status_tx, statuses) = watch::channel(Statuses::new());
-    let manager = manager::Manager::new(inputs, status_tx)?;
+    let manager = manager::Manager::new(inputs, status_tx);
     let task = tokio::spawn(manager.run(rx, cancel));
-    Ok((BackendsHandle { tx, statuses }, task))
+    (BackendsHandle { tx, statuses }, task)
 }

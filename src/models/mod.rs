@@ -66,7 +66,7 @@ struct Inner {
     /// Router-mode models as the router reports them.
     table: LiveTable,
     /// For the router's `/models` API.
-    client: reqwest::Client,
+    client: crate::process::Loopback,
     /// Router-mode models' own idle TTLs (seconds), mirrored from SQLite.
     ttls: RwLock<HashMap<String, i64>>,
     /// The stored catalog of `models.directory`.
@@ -85,9 +85,10 @@ pub struct Ack {
 }
 
 impl Models {
-    pub fn new(parts: Parts) -> Result<Self, reqwest::Error> {
-        let client = crate::process::loopback_client().connect_timeout(Duration::from_secs(2)).build()?;
-        Ok(Self(Arc::new(Inner {
+    pub fn new(parts: Parts) -> Self {
+        // No overall timeout: the router's status stream stays open.
+        let client = crate::process::Loopback::new(Duration::from_secs(2), None);
+        Self(Arc::new(Inner {
             parts,
             table: LiveTable::default(),
             client,
@@ -95,7 +96,7 @@ impl Models {
             files: RwLock::default(),
             crashes: std::sync::Mutex::default(),
             scanning: tokio::sync::Mutex::new(()),
-        })))
+        }))
     }
 
     /// Reads the stored catalog and the per-model TTLs into memory.

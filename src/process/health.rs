@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Where and how to ask a child whether it is ready.
 pub struct Probe<'a> {
-    pub client: &'a reqwest::Client,
+    pub client: &'a super::Loopback,
     /// The full health URL.
     pub url: &'a str,
     /// The child's `LLAMA_API_KEY`, sent as a bearer token (a health path other than `/health` may need it).
@@ -21,8 +21,7 @@ pub struct Probe<'a> {
 
 impl Probe<'_> {
     async fn answers(&self) -> bool {
-        let request = self.client.get(self.url).bearer_auth(self.key.expose());
-        request.send().await.is_ok_and(|r| r.status().is_success())
+        self.client.get_url(self.url, self.key).await.is_ok_and(|r| r.status.is_success())
     }
 }
 
@@ -72,6 +71,10 @@ mod tests {
         Secret::random().unwrap()
     }
 
+    fn test_client() -> crate::process::Loopback {
+        crate::process::Loopback::new(Duration::from_secs(2), Some(Duration::from_secs(2)))
+    }
+
     fn sh(script: &str, key: &Secret) -> RunningChild {
         let args = ["-c".to_string(), script.to_string()];
         child::spawn(Path::new("/bin/sh"), &args, ModelPorts::default(), key).unwrap()
@@ -85,7 +88,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_child_that_exits_first_fails_at_once_with_its_code_and_last_lines() {
-        let (key, url, client) = (key(), closed_url(), reqwest::Client::new());
+        let (key, url, client) = (key(), closed_url(), test_client());
         let mut running = sh("echo loading; echo 'bad model' >&2; exit 3", &key);
         let probe = Probe { client: &client, url: &url, key: &key, every: Duration::from_millis(20) };
         let err = wait_ready(&mut running, &probe, Duration::from_secs(30), std::future::pending::<()>()).await;
@@ -96,7 +99,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_child_that_never_answers_fails_at_the_deadline_or_when_cancelled() {
-        let (key, url, client) = (key(), closed_url(), reqwest::Client::new());
+        let (key, url, client) = (key(), closed_url(), test_client());
         let probe = Probe { client: &client, url: &url, key: &key, every: Duration::from_millis(20) };
         let mut running = sh("sleep 30", &key);
         let late = wait_ready(&mut running, &probe, Duration::from_millis(100), std::future::pending::<()>()).await;
@@ -110,7 +113,7 @@ mod tests {
     async fn a_2xx_answer_with_the_childs_key_is_ready() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/ready", listener.local_addr().unwrap());
-        let (key, client) = (key(), reqwest::Client::new());
+        let (key, client) = (key(), test_client());
         let expected = format!("authorization: bearer {}", key.expose());
         let server = tokio::spawn(async move {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,8 +3,10 @@
 
 pub mod child;
 pub mod health;
+mod loopback;
 pub mod model_ports;
 pub mod restart;
 mod upstream;
 
+pub use loopback::{HttpError, Loopback, Reply};
 pub use upstream::{Secret, Upstream, loopback_client};

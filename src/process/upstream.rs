@@ -27,9 +27,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// A client for the llama-servers we start: plain HTTP on loopback, so no system proxy, no redirects
-/// followed (a proxied answer reaches its client as sent) and no CA store loaded (it holds megabytes
-/// that only a download from the internet needs).
+/// A reqwest client for our own backends (the proxy's path with configured timeouts): plain HTTP on
+/// loopback, so no system proxy, no redirects followed (a proxied answer reaches its client as sent) and
+/// no CA store loaded (it holds megabytes that only a download from the internet needs).
 pub fn loopback_client() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .no_proxy()
@@ -46,14 +46,6 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn get(&self, client: &reqwest::Client, path: &str) -> reqwest::RequestBuilder {
-        self.request(client, reqwest::Method::GET, path)
-    }
-
-    pub fn post(&self, client: &reqwest::Client, path: &str) -> reqwest::RequestBuilder {
-        self.request(client, reqwest::Method::POST, path)
-    }
-
     /// `path_and_query` starts with `/`.
     pub fn request(
         &self,

@@ -11,9 +11,8 @@ use tokio::sync::mpsc;
 /// Cheap to clone; lives in `AppState`.
 #[derive(Clone)]
 pub struct Proxy {
-    /// One pooled client for every upstream (loopback: no system proxy, no overall timeout, since
-    /// generations and cold starts take as long as they take).
-    pub client: reqwest::Client,
+    /// The admin pass-through to a backend's own endpoints.
+    pub loopback: crate::process::Loopback,
     /// The router and its model processes (`send`): pooled, and without a pool for a retry after the
     /// router restarted, which must not pick another pooled connection to the process that went away (the
     /// new one listens on the same address).
@@ -30,16 +29,14 @@ pub struct Proxy {
 type Timeouts = (i64, i64);
 
 impl Proxy {
-    pub fn new(drops: crate::core::drops::Drops) -> Result<(Self, mpsc::Receiver<NewRequest>), reqwest::Error> {
-        let client = crate::process::loopback_client()
-            .connect_timeout(Duration::from_secs(5))
-            .pool_max_idle_per_host(256)
-            .build()?;
+    /// No overall timeouts: generations and cold starts take as long as they take.
+    pub fn new(drops: crate::core::drops::Drops) -> (Self, mpsc::Receiver<NewRequest>) {
+        let loopback = crate::process::Loopback::new(Duration::from_secs(5), None);
         let (hyper, unpooled) = (super::send::hyper_client(256), super::send::hyper_client(0));
         let (recorder, rx) = Recorder::new(drops);
         let metrics = RequestMetrics::default();
-        let proxy = Self { client, hyper, unpooled, recorder, metrics, backend_client: Arc::default() };
-        Ok((proxy, rx))
+        let proxy = Self { loopback, hyper, unpooled, recorder, metrics, backend_client: Arc::default() };
+        (proxy, rx)
     }
 
     /// The client to forward to own backends with the configured timeouts.
@@ -55,7 +52,7 @@ impl Proxy {
             .connect_timeout(Duration::from_secs(key.0.max(1) as u64))
             .read_timeout(Duration::from_secs(key.1.max(1) as u64))
             .build()
-            .unwrap_or_else(|_| self.client.clone());
+            .unwrap_or_default();
         if let Ok(mut cached) = self.backend_client.write() {
             *cached = Some((key, built.clone()));
         }

@@ -4,7 +4,8 @@
 //! proxy's CPU per request. Own backends keep reqwest for their configured connection and read timeouts.
 
 use super::headers;
-use super::tap::{self, BoxError, error_chain};
+use super::tap::{self, BoxError};
+use crate::core::error_chain;
 use crate::process::Upstream;
 use axum::body::Bytes;
 use axum::http::request::Parts;

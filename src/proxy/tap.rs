@@ -8,6 +8,7 @@
 use super::telemetry::Exchange;
 use super::usage::BodySample;
 use crate::core::activity::Admission;
+use crate::core::error_chain;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use futures_util::Stream;
@@ -140,16 +141,4 @@ impl Stream for Tap {
             }
         }
     }
-}
-
-/// The error's message plus its causes ("error decoding response body: connection reset").
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -282,10 +282,7 @@ impl Actor {
         tracing::info!(binary = %binary.display(), args = %args.join(" "), "starting llama-server router");
         let key = crate::process::Secret::random()
             .map_err(|e| SupervisorError::StartFailed(format!("no random key: {e}")))?;
-        let client = crate::process::loopback_client()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
+        let client = crate::process::Loopback::new(Duration::from_secs(2), Some(Duration::from_secs(2)));
         let mut running = child::spawn(binary, &args, self.ports.clone(), &key)
             .map_err(|e| SupervisorError::StartFailed(e.to_string()))?;
         self.publish(|s| {
@@ -395,7 +392,7 @@ fn far_future() -> Instant {
 /// its exit code. Never cancelled: a start always runs to an outcome, and shutdown waits for it.
 async fn ready_or_stopped(
     running: &mut RunningChild,
-    client: &reqwest::Client,
+    client: &crate::process::Loopback,
     url: &str,
     key: &crate::process::Secret,
     deadline: Duration,

@@ -38,16 +38,16 @@ pub async fn run(models: Models, cancel: CancellationToken) {
 /// One connection's worth of following; returns when the stream ends or fails.
 async fn follow(models: &Models, upstream: &Upstream) {
     sync_all(models, upstream).await;
-    let response = match upstream.get(&models.0.client, "/models/sse").send().await {
-        Ok(r) if r.status().is_success() => r,
-        Ok(r) if r.status().as_u16() == 404 => return poll(models, upstream).await,
-        Ok(r) => return tracing::warn!(status = r.status().as_u16(), "router refused /models/sse"),
+    let response = match models.0.client.get(upstream, "/models/sse").await {
+        Ok(r) if r.status.is_success() => r,
+        Ok(r) if r.status.as_u16() == 404 => return poll(models, upstream).await,
+        Ok(r) => return tracing::warn!(status = r.status.as_u16(), "router refused /models/sse"),
         Err(err) => return tracing::debug!(error = %err, "router /models/sse unavailable"),
     };
     read_events(models, upstream, response).await;
 }
 
-async fn read_events(models: &Models, upstream: &Upstream, mut response: reqwest::Response) {
+async fn read_events(models: &Models, upstream: &Upstream, mut response: crate::process::Reply) {
     let mut buffer = String::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         buffer.push_str(&String::from_utf8_lossy(&chunk));
@@ -81,7 +81,7 @@ async fn apply_event(models: &Models, json: &str) -> bool {
 
 /// Reads `/models` and applies each model's status (tolerant of older field layouts) and port.
 pub async fn sync_all(models: &Models, upstream: &Upstream) {
-    let Ok(resp) = upstream.get(&models.0.client, "/models").send().await else { return };
+    let Ok(resp) = models.0.client.get(upstream, "/models").await else { return };
     let Ok(body) = resp.json::<Value>().await else { return };
     for model in body["data"].as_array().into_iter().flatten() {
         let Some(id) = model["id"].as_str() else { continue };

@@ -125,12 +125,12 @@ impl Models {
     }
 
     async fn post(&self, upstream: &crate::process::Upstream, path: &str, id: &str) -> Result<(), ModelError> {
-        let sent = upstream.post(&self.0.client, &format!("/models/{path}")).json(&json!({"model": id})).send().await;
+        let sent = self.0.client.post_json(upstream, &format!("/models/{path}"), &json!({"model": id})).await;
         let response = sent.map_err(|e| ModelError::Router(format!("router did not answer: {e}")))?;
-        if response.status().is_success() {
+        if response.status.is_success() {
             return Ok(());
         }
-        let code = response.status().as_u16();
+        let code = response.status.as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
         Err(ModelError::Router(format!("router refused to {path} '{id}' ({code}): {message}")))
