@@ -103,9 +103,10 @@ async function routerCold(viaUs = false) {
   const router = `http://127.0.0.1:${routerPort}`;
   const headers = { "content-type": "application/json", ...routerKey };
   await fetch(`${router}/models/unload`, { method: "POST", headers, body: JSON.stringify({ model: "smol" }) });
+  // A keep-alive connection llama-server closed meanwhile fails the fetch ("other side closed"): asked again.
   await until(async () => {
-    const models = await (await fetch(`${router}/models`, { headers: routerKey })).json();
-    return models.data?.find((m) => m.id === "smol")?.status?.value === "unloaded";
+    const models = await fetch(`${router}/models`, { headers: routerKey }).then((r) => r.json(), () => null);
+    return models?.data?.find((m) => m.id === "smol")?.status?.value === "unloaded";
   }, { timeoutMs: 30000, what: "router model unloaded" });
   if (!viaUs) return firstByte(router, "smol", routerKey);
   await until(async () => (await status("smol")) === "unloaded", { timeoutMs: 30000, what: "smol unloaded in our list" });
