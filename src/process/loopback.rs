@@ -9,8 +9,12 @@ use hyper::header::{self, HeaderValue};
 use hyper::{HeaderMap, Method, Request, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::time::Duration;
+
+/// How long a pooled connection to a llama-server may idle: less than the 5 s after which llama-server
+/// closes an idle keep-alive connection, so a request never goes out on one it is closing just then.
+pub const IDLE_BEFORE_LLAMA_SERVER_CLOSES: Duration = Duration::from_secs(3);
 
 /// The largest body read whole ([`Reply::json`], [`Reply::bytes`]): a `/models` list or a small answer.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -33,7 +37,11 @@ impl Loopback {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(connect_timeout));
-        Self { client: Client::builder(TokioExecutor::new()).build(connector), timeout }
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(IDLE_BEFORE_LLAMA_SERVER_CLOSES)
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        Self { client, timeout }
     }
 
     pub async fn get(&self, upstream: &Upstream, path: &str) -> Result<Reply, HttpError> {

@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::time::Duration;
 
 pub type Hyper = Client<HttpConnector, Full<Bytes>>;
@@ -24,7 +24,11 @@ pub fn hyper_client(idle_per_host: usize) -> Hyper {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
-    Client::builder(TokioExecutor::new()).pool_max_idle_per_host(idle_per_host).build(connector)
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(idle_per_host)
+        .pool_idle_timeout(crate::process::IDLE_BEFORE_LLAMA_SERVER_CLOSES)
+        .pool_timer(TokioTimer::new())
+        .build(connector)
 }
 
 /// Which client carries the request.
