@@ -210,9 +210,9 @@ fn spawn_tasks(
     data_dir: PathBuf,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    let s = state;
-    tasks.spawn(boot::announce_router_status(s.config_store.clone(), s.router.clone(), s.bus.clone(), cancel.clone()));
-    tasks.spawn(boot::start_router(s.config_store.clone(), s.router.clone(), s.models.clone()));
+    let (config, router) = (&state.config_store, &state.router);
+    tasks.spawn(boot::announce_router_status(config.clone(), router.clone(), state.bus.clone(), cancel.clone()));
+    tasks.spawn(boot::start_router(config.clone(), router.clone(), state.models.clone()));
     tasks.spawn(crate::models::router::follow(state.models.clone(), cancel.clone()));
     tasks.spawn(crate::models::follow_backends(state.models.clone(), cancel.clone()));
     tasks.spawn(crate::models::idle::run(state.models.clone(), cancel.clone()));

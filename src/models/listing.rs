@@ -77,7 +77,7 @@ impl Models {
     /// What `list()` returns, in the same order, ready to serialize.
     pub fn listing(&self) -> Vec<Listed> {
         let files = self.catalog();
-        let presets = self.0.table.ids().into_iter().filter(|id| !files.iter().any(|f| &f.row.id == id));
+        let presets = self.presets_only(&files).into_iter();
         let mut listed: Vec<Listed> = files
             .iter()
             .map(|f| (f.row.id.clone(), f.fixed.clone()))

@@ -81,10 +81,9 @@ impl Models {
         self.0.table.port(model)
     }
 
-    /// The router's process went away from `port` under a request that got nothing back: routes go
-    /// through the router until it reports where the model answers again.
-    /// The router is asked again where its models answer (a pooled connection the process closed also
-    /// lands here, and must not end direct routing for good).
+    /// The model's process did not answer at `port` (the request got nothing back): routes go through the
+    /// router until `/models`, read again at once, says where the model answers. Read again because a
+    /// pooled connection the process closed also lands here, and must not end direct routing for good.
     pub fn child_gone(&self, model: &str, port: u16) {
         self.0.table.forget_port(model, port);
         if let Some(upstream) = self.0.parts.router.upstream() {

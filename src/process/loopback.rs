@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// How long a pooled connection to a llama-server may idle: less than the 5 s after which llama-server
 /// closes an idle keep-alive connection, so a request never goes out on one it is closing just then.
-pub const IDLE_BEFORE_LLAMA_SERVER_CLOSES: Duration = Duration::from_secs(3);
+const IDLE_BEFORE_LLAMA_SERVER_CLOSES: Duration = Duration::from_secs(3);
 
 /// The largest body read whole ([`Reply::json`], [`Reply::bytes`]): a `/models` list or a small answer.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -23,10 +23,26 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 #[error("{0}")]
 pub struct HttpError(String);
 
+/// A hyper client's connection pool to the llama-servers we start.
+pub type Pool = Client<HttpConnector, Full<Bytes>>;
+
+/// `idle_per_host` pooled connections at most (0: a fresh connection per request); idle ones are dropped
+/// before llama-server would close them.
+pub fn pool(connect_timeout: Duration, idle_per_host: usize) -> Pool {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(connect_timeout));
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(idle_per_host)
+        .pool_idle_timeout(IDLE_BEFORE_LLAMA_SERVER_CLOSES)
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
 /// Cheap to clone (the pool is shared).
 #[derive(Clone)]
 pub struct Loopback {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Pool,
     /// For the head of each answer; none for streams that stay open.
     timeout: Option<Duration>,
 }
@@ -34,14 +50,7 @@ pub struct Loopback {
 impl Loopback {
     /// `connect_timeout` for every request; `timeout` until the head of an answer arrives.
     pub fn new(connect_timeout: Duration, timeout: Option<Duration>) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(connect_timeout));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(IDLE_BEFORE_LLAMA_SERVER_CLOSES)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
-        Self { client, timeout }
+        Self { client: pool(connect_timeout, usize::MAX), timeout }
     }
 
     pub async fn get(&self, upstream: &Upstream, path: &str) -> Result<Reply, HttpError> {

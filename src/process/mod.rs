@@ -8,5 +8,5 @@ pub mod model_ports;
 pub mod restart;
 mod upstream;
 
-pub use loopback::{HttpError, IDLE_BEFORE_LLAMA_SERVER_CLOSES, Loopback, Reply};
+pub use loopback::{HttpError, Loopback, Pool, Reply, pool};
 pub use upstream::{Secret, Upstream, loopback_client};

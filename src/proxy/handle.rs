@@ -16,8 +16,8 @@ pub struct Proxy {
     /// The router and its model processes (`send`): pooled, and without a pool for a retry after the
     /// router restarted, which must not pick another pooled connection to the process that went away (the
     /// new one listens on the same address).
-    pub hyper: super::send::Hyper,
-    pub unpooled: super::send::Hyper,
+    pub hyper: crate::process::Pool,
+    pub unpooled: crate::process::Pool,
     pub recorder: Recorder,
     pub metrics: RequestMetrics,
     /// The client for own backends, with `backends.connectionTimeoutSec` / `readTimeoutSec`; rebuilt
@@ -32,7 +32,8 @@ impl Proxy {
     /// No overall timeouts: generations and cold starts take as long as they take.
     pub fn new(drops: crate::core::drops::Drops) -> (Self, mpsc::Receiver<NewRequest>) {
         let loopback = crate::process::Loopback::new(Duration::from_secs(5), None);
-        let (hyper, unpooled) = (super::send::hyper_client(256), super::send::hyper_client(0));
+        let connect = Duration::from_secs(5);
+        let (hyper, unpooled) = (crate::process::pool(connect, 256), crate::process::pool(connect, 0));
         let (recorder, rx) = Recorder::new(drops);
         let metrics = RequestMetrics::default();
         let proxy = Self { loopback, hyper, unpooled, recorder, metrics, backend_client: Arc::default() };

@@ -6,35 +6,17 @@
 use super::headers;
 use super::tap::{self, BoxError};
 use crate::core::error_chain;
-use crate::process::Upstream;
+use crate::process::{Pool, Upstream};
 use axum::body::Bytes;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use std::time::Duration;
-
-pub type Hyper = Client<HttpConnector, Full<Bytes>>;
-
-/// A pooled (or, with `idle_per_host` 0, unpooled) client for the router and its model processes.
-pub fn hyper_client(idle_per_host: usize) -> Hyper {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(5)));
-    Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(idle_per_host)
-        .pool_idle_timeout(crate::process::IDLE_BEFORE_LLAMA_SERVER_CLOSES)
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
 
 /// Which client carries the request.
 #[derive(Clone, Copy)]
 pub enum Via<'a> {
-    Hyper(&'a Hyper),
+    Hyper(&'a Pool),
     Reqwest(&'a reqwest::Client),
 }
 
@@ -70,7 +52,7 @@ impl Outgoing<'_> {
         }
     }
 
-    async fn send_hyper(&self, client: &Hyper, upstream: &Upstream, path: &str) -> Result<Answer, Failed> {
+    async fn send_hyper(&self, client: &Pool, upstream: &Upstream, path: &str) -> Result<Answer, Failed> {
         let invalid = |what: String| Failed { gone: false, message: what };
         let uri: Uri =
             format!("{}{path}", upstream.url).parse().map_err(|e| invalid(format!("bad upstream URI: {e}")))?;

@@ -25,10 +25,8 @@ impl Models {
         let files = self.catalog();
         let mut views: Vec<ModelView> =
             files.iter().map(|f| self.router_view(&f.row.id, Details::File(FileDetails::from(&f.row)))).collect();
-        for id in self.0.table.ids() {
-            if !files.iter().any(|f| f.row.id == id) {
-                views.push(self.router_view(&id, Details::Preset(PresetDetails::new())));
-            }
+        for id in self.presets_only(&files) {
+            views.push(self.router_view(&id, Details::Preset(PresetDetails::new())));
         }
         self.add_rss(&mut views);
         views
@@ -61,6 +59,13 @@ impl Models {
         let pid = self.0.parts.router.status().pid.filter(|_| any_loaded)?;
         let children = crate::metrics::process_memory::router_children(pid);
         Some(move |id: &str| children.get(id).and_then(|pid| crate::metrics::process_memory::rss_bytes(*pid)))
+    }
+
+    /// Models the router reported that are not files of the catalog (sections of `--models-preset`).
+    pub(super) fn presets_only(&self, files: &[super::listing::CatalogFile]) -> Vec<String> {
+        let mut ids = self.0.table.ids();
+        ids.retain(|id| !files.iter().any(|f| &f.row.id == id));
+        ids
     }
 
     /// A file of the catalog or a model the router reported.
