@@ -14,6 +14,8 @@
 # Loopback only. Every process it started is killed on exit, also on an error or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/kill-naming.sh
+source scripts/lib/kill-naming.sh
 
 mode=full
 out=""
@@ -61,12 +63,7 @@ cleanup() {
     done
     kill -KILL -- "-$step_pid" 2>/dev/null || true
   fi
-  local proc
-  for proc in /proc/[0-9]*; do
-    if { tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null | grep -qF "$RUN_DIR"; then
-      kill -KILL "${proc#/proc/}" 2>/dev/null || true
-    fi
-  done
+  kill_naming "$RUN_DIR"
   rm -rf "$RUN_DIR"
 }
 trap cleanup EXIT

@@ -7,6 +7,8 @@
 # Everything stays on loopback; every process and temp dir of the run is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/kill-naming.sh
+source scripts/lib/kill-naming.sh
 
 # The parts, in the order they run.
 PARTS=(kills storm soak disk churn)
@@ -62,11 +64,7 @@ part_pid=""
 cleanup() {
   [[ -n $part_pid ]] && kill -TERM "$part_pid" 2>/dev/null || true
   [[ -n $part_pid ]] && wait "$part_pid" 2>/dev/null || true
-  for proc in /proc/[0-9]*; do
-    if { tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null | grep -qF "$CHAOS_ROOT"; then
-      kill -KILL "${proc#/proc/}" 2>/dev/null || true
-    fi
-  done
+  kill_naming "$CHAOS_ROOT"
   rm -rf "$CHAOS_ROOT"
 }
 trap cleanup EXIT
