@@ -71,6 +71,7 @@ const rules = [
   ["server.headerTimeoutMs", { server: { headerTimeoutMs: 10 } }],
   ["server.sendTimeoutMs", { server: { sendTimeoutMs: 0 } }],
   ["proxy.bodyTimeoutMs", { proxy: { bodyTimeoutMs: 5 } }],
+  ["proxy.directToChild", { proxy: { directToChild: "yes" } }],
   ["security.corsOrigins[0]", { security: { corsOrigins: ["app.example.com/path"] } }],
   ["security.allowedHosts[0]", { security: { allowedHosts: ["http://dash.lan:80"] } }],
   // In a file: "must not start with '***'"; over the socket: a placeholder that stands for no stored secret.
