@@ -279,7 +279,12 @@ function httpCases(url, port, r, V) {
   return [
     () => ({ label: "truncated JSON", send: post(v1(), JSON.stringify(chatLike("fake-a")).slice(0, r.int(1, 40))), expect: [400], json: true }),
     () => ({ label: "model of a wrong type", send: post(v1(), JSON.stringify({ ...chatLike(badModel()) })), expect: [400], json: true }),
-    () => ({ label: "no model", send: post(v1(), JSON.stringify(V.object())), expect: [400, 404], json: true }),
+    () => {
+      // V.object() draws its keys from FIELDS, which holds "model": without this, one in ~20 bodies names
+      // the known model "fake-a" and is rightly served.
+      const { model: _drawn, ...body } = V.object();
+      return { label: "no model", send: post(v1(), JSON.stringify(body)), expect: [400, 404], json: true };
+    },
     () => ({ label: "unknown or hostile model name", send: post(v1(), JSON.stringify(chatLike(V.strings() + V.ascii(3)))), expect: [400, 404], json: true }),
     () => ({ label: "path-like model", send: post(v1(), JSON.stringify(chatLike(r.pick(["../x", "/etc/passwd", "a/b", "..\\x", "./fake-a"])))), expect: [400], json: true }),
     // Bytes that never occur in UTF-8, so the body is invalid however they fall.
