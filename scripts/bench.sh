@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every performance claim of docs/benchmarks.md, side by side in one run:
 #   scripts/bench.sh [--short] [--out FILE]
-# 1. the /v1 proxy against a fast stub upstream: direct, nginx, LiteLLM and llama-dashboard
-#    (examples/proxy_bench);
+# 1. the /v1 proxy against a fast stub upstream: direct, nginx, the bare axum+hyper floor, LiteLLM and
+#    llama-dashboard, with each proxy's CPU time per request (examples/proxy_bench);
 # 2. the real model (SmolLM2 on llama-server's router): the model's own process, the router, our /v1
 #    (bench/router-hop.mjs);
 # 3. cold starts: own backend, llama-server by hand, the router's autoload (bench/backend-cold-start.mjs);
@@ -213,7 +213,7 @@ bench_stub() {
   fi
   # proxy_bench's own real-model section is left out: section 2 measures the real model.
   section "1. The /v1 proxy against a fast stub upstream: direct, $paths, llama-dashboard" \
-    "Same requests to each path in turn, each round (load generator: Rust, reqwest). The stub answers at once, so this isolates what each proxy adds. nginx: plain reverse proxy, keep-alive upstream pool, no buffering.$about_litellm \"added by X\" is X minus direct; req/s as % of direct." \
+    "Same requests to each path in turn, each round (load generator: Rust, reqwest). The stub answers at once, so this isolates what each proxy adds. nginx: plain reverse proxy, keep-alive upstream pool, no buffering. bare axum+hyper: the least a proxy built on our HTTP stack does (read the body, forward it on a pooled hyper client, stream the answer back; no routing, queue, telemetry or security checks), the floor under our own figures.$about_litellm \"added by X\" is X minus direct; req/s as % of direct; proxy CPU µs/req is the proxy process's CPU time (user + system, all threads and workers) over the c=32 run divided by its requests." \
     env BENCH_STUB_ONLY=1 LLAMA_DASHBOARD_BIN="$ROOT_DIR/target/release/llama-dashboard" \
     "${STUB[@]}" "${litellm[@]}" "$ROOT_DIR/target/release/examples/proxy_bench"
 }

@@ -1,5 +1,5 @@
 //! Proxy benchmark: the same requests sent directly to the upstream, through nginx as a plain reverse
-//! proxy, through the LiteLLM proxy server (stub section, when BENCH_LITELLM names it) and through
+//! proxy, through the least proxy axum and hyper make (`bare.rs`: the floor of our stack), through the LiteLLM proxy server (stub section, when BENCH_LITELLM names it) and through
 //! llama-dashboard's `/v1`, against a fast stub upstream and against a real llama-server with a real
 //! model. Prints markdown tables (figures in docs/benchmarks.md; `scripts/bench.sh` runs it with the rest).
 //!
@@ -15,6 +15,7 @@
 //! out. Invoked with llama-server's argv
 //! (`--models-dir ...`), this binary is the stub upstream itself.
 
+mod bare;
 mod load;
 mod procs;
 mod stub;
@@ -37,6 +38,8 @@ fn main() -> ExitCode {
     };
     let result: BenchResult<()> = if args.iter().any(|a| a == "--models-dir") {
         runtime.block_on(stub::serve(&args)).map_err(|e| e.to_string().into())
+    } else if args.first().is_some_and(|a| a == "--bare-proxy") {
+        runtime.block_on(bare::serve(&args)).map_err(|e| e.to_string().into())
     } else {
         runtime.block_on(bench())
     };
@@ -74,6 +77,8 @@ struct Target {
     base: String,
     auth: Option<String>,
     counts: Counts,
+    /// The proxy's process, whose CPU time per request is reported (none for direct).
+    cpu: Option<procs::Cpu>,
 }
 
 #[derive(Default, Clone)]
@@ -83,6 +88,8 @@ struct Figures {
     c32_p50: f64,
     c32_p99: f64,
     rps: f64,
+    /// The proxy's CPU time per request at c=32, in microseconds (0 for direct).
+    cpu_us: f64,
     ttfb_p50: f64,
     ttfb_p99: f64,
 }
@@ -154,9 +161,18 @@ async fn bench() -> BenchResult<()> {
         }
         _ => None,
     };
-    let paths = targets(&stub_plan, &ours, proxy.as_ref(), lite.as_ref());
+    let bare = procs::bare(&ours.router_url, &ours.router_key().unwrap_or_default()).await?;
+    let mut paths = targets(&stub_plan, &ours, proxy.as_ref(), lite.as_ref());
+    let floor = Target {
+        name: "bare axum+hyper",
+        base: bare.url.clone(),
+        auth: None,
+        counts: stub_plan.counts,
+        cpu: bare.cpu(),
+    };
+    paths.insert(paths.len() - 1, floor);
     let result = measure(&client, &stub_plan, &paths).await;
-    drop((lite, proxy, ours));
+    drop((lite, proxy, bare, ours));
     let _ = std::fs::remove_dir_all(&work);
     println!("{}", table(&stub_plan, &result?));
     if let Some(err) = lite_failed {
@@ -232,15 +248,21 @@ fn targets(
     litellm: Option<&procs::LiteLlm>,
 ) -> Vec<Target> {
     let key = ours.router_key();
-    let at = |name, base: &str, auth: Option<String>, counts| Target { name, base: base.to_string(), auth, counts };
-    let mut all = vec![at("direct", &ours.router_url, key.clone(), plan.counts)];
+    let at = |name, base: &str, auth: Option<String>, counts, cpu| Target {
+        name,
+        base: base.to_string(),
+        auth,
+        counts,
+        cpu,
+    };
+    let mut all = vec![at("direct", &ours.router_url, key.clone(), plan.counts, None)];
     if let Some(n) = nginx {
-        all.push(at("nginx", &n.url, key, plan.counts));
+        all.push(at("nginx", &n.url, key, plan.counts, n.cpu()));
     }
     if let (Some(l), Some(slow)) = (litellm, plan.slow) {
-        all.push(at("LiteLLM", &l.url, Some(l.key.clone()), slow));
+        all.push(at("LiteLLM", &l.url, Some(l.key.clone()), slow, l.cpu()));
     }
-    all.push(at("llama-dashboard", &ours.url, None, plan.counts));
+    all.push(at("llama-dashboard", &ours.url, None, plan.counts, ours.cpu()));
     all
 }
 
@@ -267,7 +289,9 @@ async fn measure(
             eprintln!("{}: round {} of {}, {}", plan.title, round + 1, plan.rounds, t.name);
             let (url, auth, n) = (format!("{}/v1/chat/completions", t.base), t.auth.as_deref(), t.counts);
             let c1 = closed_loop(client, &url, auth, body(false), 1, n.c1).await?;
+            let cpu_before = t.cpu.map(procs::Cpu::used_ns);
             let c32 = closed_loop(client, &url, auth, body(false), 32, n.c32).await?;
+            let cpu_ns = t.cpu.map(procs::Cpu::used_ns).zip(cpu_before).map_or(0, |(after, before)| after - before);
             let ttfb = first_byte(client, &url, auth, body(true), n.ttfb).await?;
             rounds[i].push(Figures {
                 c1_p50: ms(c1.percentile(50.0)),
@@ -275,6 +299,7 @@ async fn measure(
                 c32_p50: ms(c32.percentile(50.0)),
                 c32_p99: ms(c32.percentile(99.0)),
                 rps: c32.throughput(),
+                cpu_us: cpu_ns as f64 / 1000.0 / n.c32.max(1) as f64,
                 ttfb_p50: ms(percentile(&ttfb, 50.0)),
                 ttfb_p99: ms(percentile(&ttfb, 99.0)),
             });
@@ -299,6 +324,7 @@ fn median(rounds: &[Figures]) -> Figures {
         c32_p50: pick(|f| f.c32_p50),
         c32_p99: pick(|f| f.c32_p99),
         rps: pick(|f| f.rps),
+        cpu_us: pick(|f| f.cpu_us),
         ttfb_p50: pick(|f| f.ttfb_p50),
         ttfb_p99: pick(|f| f.ttfb_p99),
     }
@@ -312,20 +338,27 @@ fn table(plan: &Plan, rows: &[(&'static str, Figures)]) -> String {
     };
     let mut out = format!(
         "\n### {} ({} round(s), median of rounds; c=1: {} requests, c=32: {} requests, TTFB: {} streamed requests{slow})\n\n\
-         | path | c=1 p50 ms | c=1 p99 ms | c=32 p50 ms | c=32 p99 ms | c=32 req/s | stream TTFB p50 ms | TTFB p99 ms |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         | path | c=1 p50 ms | c=1 p99 ms | c=32 p50 ms | c=32 p99 ms | c=32 req/s | proxy CPU µs/req | stream TTFB p50 ms | TTFB p99 ms |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
         plan.title, plan.rounds, n.c1, n.c32, n.ttfb
     );
     for (name, f) in rows {
         out.push_str(&format!(
-            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} | {:.3} | {:.3} |\n",
-            f.c1_p50, f.c1_p99, f.c32_p50, f.c32_p99, f.rps, f.ttfb_p50, f.ttfb_p99
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} | {} | {:.3} | {:.3} |\n",
+            f.c1_p50,
+            f.c1_p99,
+            f.c32_p50,
+            f.c32_p99,
+            f.rps,
+            if f.cpu_us > 0.0 { format!("{:.1}", f.cpu_us) } else { "—".into() },
+            f.ttfb_p50,
+            f.ttfb_p99
         ));
     }
     let direct = rows.first().map(|r| r.1.clone()).unwrap_or_default();
     for (name, f) in rows.iter().skip(1) {
         out.push_str(&format!(
-            "| added by {name} | {:+.3} | | {:+.3} | | {:.1} % of direct | {:+.3} | |\n",
+            "| added by {name} | {:+.3} | | {:+.3} | | {:.1} % of direct | | {:+.3} | |\n",
             f.c1_p50 - direct.c1_p50,
             f.c32_p50 - direct.c32_p50,
             100.0 * f.rps / direct.rps.max(f64::MIN_POSITIVE),

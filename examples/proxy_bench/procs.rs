@@ -228,3 +228,93 @@ pub async fn wait_for(client: &reqwest::Client, url: &str, check: impl Fn(&str) 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Whose CPU time a path's figure counts: a process alone (llama-dashboard, whose child is the
+/// upstream), or a process and its children (nginx's and LiteLLM's workers).
+#[derive(Clone, Copy)]
+pub struct Cpu {
+    pub pid: u32,
+    pub children: bool,
+}
+
+impl Cpu {
+    /// CPU time used so far, in nanoseconds, summed over the threads' `schedstat` (threads that
+    /// exited during a measure are missed: none of ours do while it is busy).
+    pub fn used_ns(self) -> u64 {
+        let mut pids = vec![self.pid];
+        if self.children {
+            pids.extend(children_of(self.pid));
+        }
+        pids.into_iter().map(threads_ns).sum()
+    }
+}
+
+fn threads_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
+impl Dashboard {
+    pub fn cpu(&self) -> Option<Cpu> {
+        Some(Cpu { pid: self.child.id()?, children: false })
+    }
+}
+
+impl Nginx {
+    pub fn cpu(&self) -> Option<Cpu> {
+        Some(Cpu { pid: self.child.id()?, children: true })
+    }
+}
+
+impl LiteLlm {
+    pub fn cpu(&self) -> Option<Cpu> {
+        Some(Cpu { pid: self.child.id()?, children: true })
+    }
+}
+
+/// The bare axum + hyper proxy of `bare.rs` (this binary), in front of `upstream` with its `key`.
+pub struct Bare {
+    child: Child,
+    pub url: String,
+}
+
+impl Bare {
+    pub fn cpu(&self) -> Option<Cpu> {
+        Some(Cpu { pid: self.child.id()?, children: false })
+    }
+}
+
+pub async fn bare(upstream: &str, key: &str) -> BenchResult<Bare> {
+    let port = free_port()?;
+    let child = Command::new(std::env::current_exe()?)
+        .args(["--bare-proxy", upstream, &port.to_string(), key])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err("the bare proxy did not start listening in 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(Bare { child, url: format!("http://127.0.0.1:{port}") })
+}
