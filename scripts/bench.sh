@@ -205,11 +205,11 @@ section() {
 }
 
 bench_stub() {
-  local litellm=() paths="nginx, LiteLLM" about_litellm=" LiteLLM: its proxy server, default settings (1 worker), a model entry \`openai/stub\` at the stub's /v1, master key on."
+  local litellm=() paths="nginx, bare axum+hyper, LiteLLM" about_litellm=" LiteLLM: its proxy server, default settings (1 worker), a model entry \`openai/stub\` at the stub's /v1, master key on."
   if [[ -f $LITELLM_VENV/.litellm-proxy-installed ]]; then
     litellm=(BENCH_LITELLM="$LITELLM_VENV/bin/litellm")
   else
-    paths="nginx" about_litellm=""
+    paths="nginx, bare axum+hyper" about_litellm=""
   fi
   # proxy_bench's own real-model section is left out: section 2 measures the real model.
   section "1. The /v1 proxy against a fast stub upstream: direct, $paths, llama-dashboard" \
