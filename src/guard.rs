@@ -56,7 +56,7 @@ pub fn check(security: &SecurityConfig, path: &str, headers: &HeaderMap) -> Resu
             ),
         ));
     }
-    if !is_api(path) {
+    if !is_api(path, headers) {
         return Ok(());
     }
     let any_origin = path.starts_with("/v1/") && security.cors_origins.iter().any(|o| o == "*");
@@ -98,11 +98,15 @@ fn check_fetch_site(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Paths answered by handlers other than the dashboard's static files.
-fn is_api(path: &str) -> bool {
-    const PREFIXES: [&str; 5] = ["/v1/", "/admin/", "/llamaproxws", "/health", "/metrics"];
+/// Requests answered by handlers other than the dashboard's static files. `/models` is both the
+/// dashboard's Models page (for a browser asking for HTML) and llama.cpp's router API (for everyone else).
+fn is_api(path: &str, headers: &HeaderMap) -> bool {
+    const PREFIXES: [&str; 6] = ["/v1/", "/admin/", "/llamaproxws", "/health", "/metrics", "/models/"];
     if PREFIXES.iter().any(|p| path.starts_with(p)) {
         return true;
+    }
+    if path == "/models" {
+        return !crate::clients::wants_html(headers);
     }
     let mut segments = path.trim_start_matches('/').split('/');
     matches!((segments.next(), segments.next(), segments.next()), (Some(m), Some("health" | "props" | "slots"), None) if !m.is_empty())
@@ -197,14 +201,27 @@ mod tests {
     fn the_api_refuses_foreign_origins_and_accepts_its_own_and_listed_ones() {
         let s = security(&["https://app.example.com"], &[]);
         let with = |origin: &str| headers(&[("host", "127.0.0.1:3000"), ("origin", origin)]);
-        for path in ["/llamaproxws/", "/v1/chat/completions", "/admin/reload", "/smol/slots", "/health", "/metrics"] {
+        let paths = [
+            "/llamaproxws/",
+            "/v1/chat/completions",
+            "/admin/reload",
+            "/smol/slots",
+            "/health",
+            "/metrics",
+            "/models/load",
+        ];
+        for path in paths {
             assert_eq!(field(check(&s, path, &with("https://evil.example"))), "security.corsOrigins", "{path}");
             assert_eq!(field(check(&s, path, &with("http://127.0.0.1:3000"))), "ok", "{path}");
             assert_eq!(field(check(&s, path, &with("https://app.example.com:443"))), "ok", "{path}");
             assert_eq!(field(check(&s, path, &with("http://127.0.0.1:8080"))), "security.corsOrigins", "{path}");
             assert_eq!(field(check(&s, path, &with("null"))), "security.corsOrigins", "{path}");
         }
-        assert_eq!(field(check(&s, "/models", &with("https://evil.example"))), "ok", "the dashboard's files");
+        assert_eq!(field(check(&s, "/requests", &with("https://evil.example"))), "ok", "the dashboard's files");
+        let page = |origin: &str| headers(&[("host", "127.0.0.1:3000"), ("origin", origin), ("accept", "text/html")]);
+        assert_eq!(field(check(&s, "/models", &page("https://evil.example"))), "ok", "the Models page");
+        let json = field(check(&s, "/models", &with("https://evil.example")));
+        assert_eq!(json, "security.corsOrigins", "llama.cpp's model list at the same path");
         let port_80 = |origin: &str| headers(&[("host", "127.0.0.1"), ("origin", origin)]);
         assert_eq!(field(check(&s, "/admin/rescan", &port_80("http://127.0.0.1"))), "ok");
         for other in ["http://127.0.0.1:9999", "https://127.0.0.1", "http://127.0.0.1:8080"] {

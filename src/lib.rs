@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backends;
 pub mod catalog;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod core;
 pub mod cors;

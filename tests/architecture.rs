@@ -15,7 +15,10 @@ const LAYERS: [(&str, &[&str]); 6] = [
     ("leaves", &["config", "gguf", "catalog", "cli"]),
     ("storage", &["db"]),
     ("services", &["process", "supervisor", "backends", "models", "metrics", "logs", "settings", "retention", "pull"]),
-    ("edges", &["error", "live", "proxy", "admin", "http", "assets", "guard", "cors", "auth", "serve", "unrouted"]),
+    (
+        "edges",
+        &["error", "live", "proxy", "clients", "admin", "http", "assets", "guard", "cors", "auth", "serve", "unrouted"],
+    ),
     ("root", &["app", "main", "lib"]),
 ];
 

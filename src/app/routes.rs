@@ -20,6 +20,7 @@ fn routes() -> Router<AppState> {
         .route("/health", get(crate::http::health))
         .route("/metrics", get(crate::http::metrics))
         .merge(crate::proxy::routes())
+        .merge(crate::clients::routes())
         .merge(crate::admin::routes())
         .fallback(crate::assets::serve)
         .method_not_allowed_fallback(crate::unrouted::method_not_allowed)

@@ -2,9 +2,9 @@
 //! change is stored as (`model_events`, shown on the Models page).
 
 use crate::backends::{BackendState, BackendStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelStatus {
     Unloaded,
@@ -15,6 +15,18 @@ pub enum ModelStatus {
 }
 
 impl ModelStatus {
+    /// llama.cpp's router's word for it (its `status.value`), for clients written for that router: a
+    /// failed model is `unloaded` there (with `failed: true` beside it); `unloading` has no word of
+    /// its own there and keeps ours, which such clients show as neither loaded nor unloaded.
+    pub fn llamacpp(self) -> &'static str {
+        match self {
+            Self::Unloaded | Self::Error => "unloaded",
+            Self::Loading => "loading",
+            Self::Loaded => "loaded",
+            Self::Unloading => "unloading",
+        }
+    }
+
     /// Loaded, unloaded or failed: a change to one of these is announced with the whole list.
     pub fn settled(self) -> bool {
         !matches!(self, Self::Loading | Self::Unloading)

@@ -2,12 +2,12 @@
 //! upstream that serves it, admitted through the model's queue, streamed back untouched, recorded
 //! (SQLite, `/metrics`, `requests:completed`).
 
-mod auth;
+pub mod auth;
 mod forward;
 pub mod handle;
 mod headers;
 mod incoming;
-mod models;
+pub mod models;
 mod prometheus;
 mod send;
 pub mod stats;

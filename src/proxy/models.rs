@@ -1,9 +1,10 @@
 //! `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's shape, for every model the dashboard lists.
-//! Extension fields: `status`, `aliases`, `ttl_sec`, `unload_at` (ms), and `meta` from the GGUF.
+//! Extension fields: `status` in llama.cpp's router's shape (`{"value": "loaded", ...}`, which Open WebUI
+//! and other router clients read), `aliases`, `ttl_sec`, `unload_at` (ms), and `meta` from the GGUF.
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::models::ModelView;
+use crate::models::{ModelStatus, ModelView};
 use crate::unrouted::Segment;
 use axum::Json;
 use axum::extract::State;
@@ -32,13 +33,35 @@ async fn models(state: &AppState, headers: &HeaderMap) -> Result<Vec<Value>, Api
     Ok(state.models.list().iter().map(openai_model).collect())
 }
 
+/// The list as `GET /v1/models` answers it (for the other mounts of the same list).
+pub fn list_body(state: &AppState) -> Value {
+    let data: Vec<Value> = state.models.list().iter().map(openai_model).collect();
+    json!({"object": "list", "data": data})
+}
+
+/// llama.cpp's router's `status` object: `value`, with `failed: true` and our `error` for a model that
+/// failed, and `progress` (0..1) while it loads.
+pub fn status_object(status: ModelStatus, progress: Option<f64>, error: Option<&str>) -> Value {
+    let mut object = json!({"value": status.llamacpp()});
+    if status == ModelStatus::Error {
+        object["failed"] = json!(true);
+    }
+    if let Some(error) = error {
+        object["error"] = json!(error);
+    }
+    if let Some(progress) = progress.filter(|_| status == ModelStatus::Loading) {
+        object["progress"] = json!(progress);
+    }
+    object
+}
+
 fn openai_model(m: &ModelView) -> Value {
     json!({
         "id": m.id,
         "object": "model",
         "created": m.modified_at().map_or(0, |ms| ms / 1000),
         "owned_by": "llama-dashboard",
-        "status": m.live.status,
+        "status": status_object(m.live.status, m.live.progress, m.live.error.as_deref()),
         "aliases": m.aliases,
         "ttl_sec": m.live.ttl_sec,
         "unload_at": m.live.unload_at,

@@ -140,9 +140,10 @@ test("GET / -> the dashboard's index.html", async () => {
   assert.match(index, /<html/i);
 });
 
+// As a browser asks for a page: /models is also llama.cpp's model list, for clients that do not ask for HTML.
 for (const page of ["/models", "/settings", "/logs/live"]) {
   test(`GET ${page} (a page path, no dot) -> index.html`, async () => {
-    const res = await fetch(`${server.url}${page}`);
+    const res = await fetch(`${server.url}${page}`, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") || "", /text\/html/);
     assert.equal(await res.text(), index);

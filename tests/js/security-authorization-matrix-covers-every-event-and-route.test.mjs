@@ -72,7 +72,8 @@ const chatBody = { model: MODEL, messages: [{ role: "user", content: "hi" }], ma
 /**
  * Each route's concrete requests. `cred`: which credential it takes ("admin", "apiKey", "none");
  * `api`: whether the Origin rule applies (everything but the dashboard's static files);
- * `ok`: the statuses an admitted request may get.
+ * `ok`: the statuses an admitted request may get. A request may carry its own `headers`, and its own
+ * `cred` and `api` where they differ from the route's (a page of the dashboard on an API path).
  */
 const ROUTE_RECIPES = {
   "/health": { cred: "none", api: true, requests: [{ method: "GET", path: "/health", ok: [200] }] },
@@ -83,6 +84,17 @@ const ROUTE_RECIPES = {
     cred: "apiKey", api: true,
     requests: [{ method: "POST", path: "/v1/chat/completions", body: chatBody, ok: [200] }],
   },
+  // llama.cpp's router API: the /v1 key; a browser asking /models for a page gets the dashboard's, like any page.
+  "/models": {
+    cred: "apiKey", api: true,
+    requests: [
+      { method: "GET", path: "/models", ok: [200] },
+      { method: "GET", path: "/models", headers: { accept: "text/html,application/xhtml+xml" }, cred: "none", api: false, ok: [200] },
+    ],
+  },
+  "/models/load": { cred: "apiKey", api: true, requests: [{ method: "POST", path: "/models/load", body: { model: "no-such-model" }, ok: [404] }] },
+  "/models/unload": { cred: "apiKey", api: true, requests: [{ method: "POST", path: "/models/unload", body: { model: MODEL }, ok: [400] }] },
+  "/models/sse": { cred: "apiKey", api: true, requests: [{ method: "GET", path: "/models/sse", ok: [200] }] },
   "/admin/reload": { cred: "admin", api: true, requests: [{ method: "POST", path: "/admin/reload", ok: [200] }] },
   "/admin/rescan": { cred: "admin", api: true, requests: [{ method: "POST", path: "/admin/rescan", ok: [200] }] },
   // A running backend answers 200, a stopped one 503 (never started by asking).
@@ -93,7 +105,7 @@ const ROUTE_RECIPES = {
     cred: "none", api: false,
     requests: [
       { method: "GET", path: "/", ok: [200] },
-      { method: "GET", path: "/models", ok: [200] },
+      { method: "GET", path: "/requests", ok: [200] },
       { method: "GET", path: "/js/app.js", ok: [200] },
     ],
   },
@@ -229,14 +241,14 @@ async function httpMatrix(serverName) {
   let cells = 0;
   const counts = { ".": 0, H: 0, O: 0, K: 0 };
   for (const route of routes) {
-    const recipe = ROUTE_RECIPES[route.path];
-    for (const req of recipe.requests) {
-      const row = [`${req.method} ${req.path}`.padEnd(26)];
+    for (const req of ROUTE_RECIPES[route.path].requests) {
+      const recipe = { ...ROUTE_RECIPES[route.path], ...("cred" in req ? { cred: req.cred } : {}), ...("api" in req ? { api: req.api } : {}) };
+      const row = [`${req.method} ${req.path}${req.headers?.accept ? " (page)" : ""}`.padEnd(26)];
       for (const place of PLACES) {
         let symbols = "";
         for (const cred of Object.keys(HTTP_CREDS)) {
           const what = `[${serverName}] ${req.method} ${req.path} from ${place.name} with ${cred} credential`;
-          const headers = { ...placeHeaders(place, server.port), ...HTTP_CREDS[cred](recipe.cred) };
+          const headers = { ...placeHeaders(place, server.port), ...HTTP_CREDS[cred](recipe.cred), ...req.headers };
           if (req.body) headers["content-type"] = "application/json";
           const res = await rawRequest(server.port, { method: req.method, path: req.path, headers, body: req.body });
           const expected = expectHttp(serverName, recipe, place, cred);
@@ -440,7 +452,7 @@ test("without an admin token the socket may not change program keys; with the to
 
 // ---- 5: "*" ------------------------------------------------------------------------------------------------------
 
-test("a star in corsOrigins opens /v1 to every origin but never the socket, /admin, /health or /metrics", async () => {
+test("a star in corsOrigins opens /v1 to every origin but never the socket, llama.cpp's router API, /admin, /health or /metrics", async () => {
   const models = tempDir("lldash-matrix-star-");
   const server = await startServer({
     config: { router: { enabled: false }, startup: { autoStart: false }, models: { directory: models.dir }, security: { corsOrigins: ["*"] } },
@@ -451,6 +463,7 @@ test("a star in corsOrigins opens /v1 to every origin but never the socket, /adm
     assert.equal(v1.status, 200, v1.text);
     assert.equal(v1.headers["access-control-allow-origin"], "*");
     for (const [method, path] of [["POST", "/admin/rescan"], ["POST", "/admin/reload"], ["GET", "/health"], ["GET", "/metrics"],
+      ["GET", "/models"], ["POST", "/models/load"], ["POST", "/models/unload"], ["GET", "/models/sse"],
       ["GET", `${SOCKET_PATH}/?EIO=4&transport=polling`]]) {
       assertForbidden(await rawRequest(server.port, { method, path, headers }), "security.corsOrigins", `* and ${method} ${path}`);
     }

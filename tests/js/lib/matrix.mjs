@@ -142,6 +142,12 @@ export function rawRequest(port, { method = "GET", path: p = "/", headers = {}, 
     const all = { ...headers };
     if (data) all["content-length"] = String(data.length);
     const req = http.request({ host: "127.0.0.1", port, method, path: p, headers: all, agent }, (res) => {
+      // An event stream never ends by itself: its head is the answer.
+      if (String(res.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        resolve({ status: res.statusCode, headers: res.headers, text: "", json: null });
+        res.destroy();
+        return;
+      }
       readAnswer(res).then(resolve, reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${p}: no answer in ${timeoutMs}ms`)));
