@@ -35,6 +35,20 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version
 
+step "promtool (Prometheus' own metrics linter: unpacked from Debian's prometheus package, no server installed or started)"
+PROMTOOL_DIR="${LLAMA_DASHBOARD_CACHE:-$HOME/.cache/llama-dashboard}/promtool"
+if ! "$PROMTOOL_DIR/promtool" --version >/dev/null 2>&1; then
+  rm -rf "$PROMTOOL_DIR" && mkdir -p "$PROMTOOL_DIR/deb"
+  download() { (cd "$PROMTOOL_DIR/deb" && apt-get -qq -o APT::Sandbox::User=root download prometheus); }
+  download || { apt-get update -qq && download; }
+  dpkg-deb -x "$PROMTOOL_DIR"/deb/prometheus_*.deb "$PROMTOOL_DIR/deb"
+  mv "$PROMTOOL_DIR/deb/usr/bin/promtool" "$PROMTOOL_DIR/promtool"
+  rm -rf "$PROMTOOL_DIR/deb"
+fi
+LLAMA_DASHBOARD_PROMTOOL="$PROMTOOL_DIR/promtool"
+export LLAMA_DASHBOARD_PROMTOOL
+"$LLAMA_DASHBOARD_PROMTOOL" --version | head -n 1
+
 step "Python with the official openai SDK (a venv, cached)"
 OPENAI_PY_VERSION=3.54.0
 PY_VENV="${LLAMA_DASHBOARD_CACHE:-$HOME/.cache/llama-dashboard}/py-openai"
