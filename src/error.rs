@@ -169,13 +169,42 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status(), axum::Json(self.openai_body())).into_response();
+impl ApiError {
+    /// Anthropic's shape, for its Messages API (`/v1/messages`):
+    /// `{"type":"error","error":{"type","message"}}`, the type named by the status as Anthropic names it.
+    pub fn anthropic_body(&self) -> Value {
+        let kind = match self.status().as_u16() {
+            400 | 405 | 408 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 => "overloaded_error",
+            _ => "api_error",
+        };
+        json!({"type": "error", "error": {"type": kind, "message": self.to_string()}})
+    }
+
+    /// The response in Anthropic's shape (status and `Retry-After` as [`IntoResponse`] gives them).
+    pub fn into_anthropic_response(self) -> Response {
+        let body = self.anthropic_body();
+        self.respond_with(body)
+    }
+
+    fn respond_with(self, body: Value) -> Response {
+        let mut response = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after() {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.openai_body();
+        self.respond_with(body)
     }
 }
 

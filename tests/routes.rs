@@ -85,7 +85,7 @@ async fn v1_models_lists_the_catalog_in_openai_shape_and_needs_a_key_when_keys_a
     assert_eq!(list["object"], "list");
     let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["tiny"]);
-    assert_eq!(list["data"][0]["status"], "unloaded");
+    assert_eq!(list["data"][0]["status"], serde_json::json!({"value": "unloaded"}), "llama.cpp router's status object");
 }
 
 #[tokio::test]

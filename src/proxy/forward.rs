@@ -20,11 +20,13 @@ use std::time::Duration;
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let mut exchange = Exchange::start(state.proxy.recorder.clone(), request.uri().path(), client);
+    // Anthropic's SDKs read errors in Anthropic's shape; llama-server answers that API in it too.
+    let anthropic = request.uri().path().starts_with("/v1/messages");
     match forward(&state, request, &mut exchange).await {
         Ok(response) => response,
         Err(err) => {
             exchange.failed(&err);
-            err.into_response()
+            if anthropic { err.into_anthropic_response() } else { err.into_response() }
         }
     }
 }

@@ -2,8 +2,8 @@
 //! while a bounded sample feeds telemetry. The model's slot (and, for a router-mode model, the lease that
 //! holds off a router restart) is held until the body ends or the client
 //! leaves (dropping this stream drops the upstream response, which closes the upstream connection and
-//! so cancels the generation). An SSE body that fails midway, or ends without OpenAI's `[DONE]`,
-//! gets a final `data: {"error":...}` event instead of a silent cut.
+//! so cancels the generation). An SSE body that fails midway, or ends without OpenAI's `[DONE]` (Anthropic's
+//! `message_stop` on `/v1/messages`), gets a final error event in that API's shape instead of a silent cut.
 
 use super::telemetry::Exchange;
 use super::usage::BodySample;
@@ -37,8 +37,11 @@ pub struct Tap {
     sample: BodySample,
     exchange: Exchange,
     sse: bool,
-    /// Chat and text completions end their SSE with `data: [DONE]`; other streams need not.
-    expects_done: bool,
+    /// What the last event of a whole stream ends with, for the APIs that have one: `[DONE]` for chat and
+    /// text completions, Anthropic's `message_stop` for messages; other streams need not.
+    end_marker: Option<&'static str>,
+    /// Anthropic's Messages API, whose clients read errors in its shape.
+    anthropic: bool,
     ended: bool,
     /// Bytes still to come when the length is known; the answer is complete at zero.
     remaining: Option<u64>,
@@ -53,13 +56,20 @@ impl Tap {
     /// `length`: the upstream's Content-Length, when it sent one.
     pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, length: Option<u64>, held: Held) -> Self {
         let error_status = exchange.row.status_code >= 400;
-        let expects_done = sse && matches!(exchange.row.endpoint.as_str(), "/v1/chat/completions" | "/v1/completions");
+        let endpoint = exchange.row.endpoint.as_str();
+        let end_marker = match endpoint {
+            "/v1/chat/completions" | "/v1/completions" if sse => Some("[DONE]"),
+            "/v1/messages" if sse => Some(r#"{"type":"message_stop"}"#),
+            _ => None,
+        };
+        let anthropic = endpoint.starts_with("/v1/messages");
         Self {
             upstream,
             sample: BodySample::default(),
             exchange,
             sse,
-            expects_done,
+            end_marker,
+            anthropic,
             ended: false,
             remaining: length,
             complete: false,
@@ -77,7 +87,10 @@ impl Tap {
     /// A client may hang up the moment it has the whole answer (`[DONE]`, or every byte of a known
     /// length), before the upstream's end is polled: the request is recorded as complete already then.
     fn record_if_complete(&mut self) {
-        let complete = if self.expects_done { self.sample.ends_with_done() } else { self.remaining == Some(0) };
+        let complete = match self.end_marker {
+            Some(marker) => self.sample.ends_with(marker),
+            None => self.remaining == Some(0),
+        };
         if complete {
             if self.error_status {
                 let message = self.sample.error_message().unwrap_or_else(|| "upstream error".into());
@@ -90,11 +103,15 @@ impl Tap {
         }
     }
 
-    /// Ends the stream after a failure: an SSE client gets an error event, any other client a broken body.
+    /// Ends the stream after a failure: an SSE client gets an error event (Anthropic's `event: error` on its
+    /// Messages API), any other client a broken body.
     fn fail(&mut self, message: String) -> Option<Result<Bytes, std::io::Error>> {
         tracing::warn!(model = ?self.exchange.row.model, "{message}");
         self.end("error", Some(message.clone()));
-        if self.sse {
+        if self.sse && self.anthropic {
+            let body = ApiError::Upstream(message).anthropic_body();
+            Some(Ok(Bytes::from(format!("event: error\ndata: {body}\n\n"))))
+        } else if self.sse {
             let body = ApiError::Upstream(message).openai_body();
             Some(Ok(Bytes::from(format!("data: {body}\n\n"))))
         } else {
@@ -127,7 +144,7 @@ impl Stream for Tap {
             Poll::Ready(Some(Err(err))) => {
                 Poll::Ready(this.fail(format!("the model's upstream failed mid-response: {}", error_chain(&*err))))
             }
-            Poll::Ready(None) if this.expects_done && !this.sample.ends_with_done() => {
+            Poll::Ready(None) if this.end_marker.is_some_and(|marker| !this.sample.ends_with(marker)) => {
                 Poll::Ready(this.fail("the model's upstream ended the stream before it was complete".into()))
             }
             Poll::Ready(None) if this.error_status => {

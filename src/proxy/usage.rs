@@ -1,5 +1,6 @@
 //! Token counts and timings read from what llama-server sent back: the `usage` and `timings` objects of a
-//! JSON body or of the last SSE events. Only a bounded head and tail of the body are kept.
+//! JSON body or of the last SSE events, in each API's shape (OpenAI's chat and completions, the Responses
+//! API, Anthropic's Messages). Only a bounded head and tail of the body are kept.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -26,10 +27,10 @@ impl BodySample {
         }
     }
 
-    /// Whether an SSE body ended with OpenAI's `data: [DONE]`.
-    pub fn ends_with_done(&self) -> bool {
+    /// Whether an SSE body ended with `marker` (OpenAI's `[DONE]`, Anthropic's `message_stop` event).
+    pub fn ends_with(&self, marker: &str) -> bool {
         let end = &self.tail[self.tail.len().saturating_sub(64)..];
-        String::from_utf8_lossy(end).trim_end().ends_with("[DONE]")
+        String::from_utf8_lossy(end).trim_end().ends_with(marker)
     }
 
     /// The `error.message` of an error body, if the body is one.
@@ -38,8 +39,16 @@ impl BodySample {
         Some(error.message.unwrap_or_else(|| "no message".into()))
     }
 
+    /// The last `usage` of the body, its missing counts taken from the first one: an Anthropic stream
+    /// gives the prompt's size in its first event (`message_start`) and the generated count in its last.
     pub fn usage(&self) -> Usage {
-        let usage = last_object(&self.tail, b"\"usage\":").or_else(|| last_object(&self.head, b"\"usage\":"));
+        let last: Option<UsageFields> =
+            last_object(&self.tail, b"\"usage\":").or_else(|| last_object(&self.head, b"\"usage\":"));
+        let first: Option<UsageFields> = first_object(&self.head, b"\"usage\":");
+        let usage = match (last, first) {
+            (Some(last), Some(first)) => Some(last.or(first)),
+            (last, first) => last.or(first),
+        };
         let timings = last_object(&self.tail, b"\"timings\":").or_else(|| last_object(&self.head, b"\"timings\":"));
         Usage::from_parts(usage.unwrap_or_default(), timings.unwrap_or_default())
     }
@@ -61,13 +70,47 @@ struct ErrorFields {
     message: Option<String>,
 }
 
-/// OpenAI's `usage`. A field of another type is taken as absent.
+/// `usage` in any of the shapes llama-server answers with: OpenAI's (`prompt_tokens`, `completion_tokens`),
+/// the Responses API's (`input_tokens` with the cached ones included, `output_tokens`) and Anthropic's
+/// (`input_tokens` without the ones read from or written to the cache, which it counts apart). A field of
+/// another type is taken as absent.
 #[derive(Deserialize, Default)]
 struct UsageFields {
     #[serde(default, deserialize_with = "lenient")]
     prompt_tokens: Option<i64>,
     #[serde(default, deserialize_with = "lenient")]
     completion_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    input_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    output_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    cache_read_input_tokens: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    cache_creation_input_tokens: Option<i64>,
+}
+
+impl UsageFields {
+    fn prompt(&self) -> Option<i64> {
+        let cached = self.cache_read_input_tokens.unwrap_or(0) + self.cache_creation_input_tokens.unwrap_or(0);
+        self.prompt_tokens.or(self.input_tokens.map(|n| n + cached))
+    }
+
+    fn completion(&self) -> Option<i64> {
+        self.completion_tokens.or(self.output_tokens)
+    }
+
+    /// `self`, with the counts it lacks taken from `earlier`.
+    fn or(self, earlier: Self) -> Self {
+        Self {
+            prompt_tokens: self.prompt_tokens.or(earlier.prompt_tokens),
+            completion_tokens: self.completion_tokens.or(earlier.completion_tokens),
+            input_tokens: self.input_tokens.or(earlier.input_tokens),
+            output_tokens: self.output_tokens.or(earlier.output_tokens),
+            cache_read_input_tokens: self.cache_read_input_tokens.or(earlier.cache_read_input_tokens),
+            cache_creation_input_tokens: self.cache_creation_input_tokens.or(earlier.cache_creation_input_tokens),
+        }
+    }
 }
 
 /// llama-server's `timings`.
@@ -103,8 +146,8 @@ fn lenient<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
 impl Usage {
     fn from_parts(usage: UsageFields, timings: TimingsFields) -> Self {
         Self {
-            prompt_tokens: usage.prompt_tokens.or(timings.prompt_n.map(|v| v as i64)),
-            completion_tokens: usage.completion_tokens.or(timings.predicted_n.map(|v| v as i64)),
+            prompt_tokens: usage.prompt().or(timings.prompt_n.map(|v| v as i64)),
+            completion_tokens: usage.completion().or(timings.predicted_n.map(|v| v as i64)),
             prompt_ms: timings.prompt_ms,
             predicted_ms: timings.predicted_ms,
             tokens_per_second: timings.predicted_per_second.filter(|v| v.is_finite()),
@@ -126,6 +169,23 @@ fn last_object<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Option<T> {
             return Some(value);
         }
         end = at;
+    }
+    None
+}
+
+/// Like [`last_object`], for the first occurrence of `key` that is followed by an object.
+fn first_object<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Option<T> {
+    let mut start = 0;
+    while let Some(found) = bytes[start..].windows(key.len()).position(|w| w == key) {
+        let at = start + found + key.len();
+        let rest = &bytes[at..];
+        let begin = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        if rest[begin] == b'{'
+            && let Some(Ok(value)) = serde_json::Deserializer::from_slice(&rest[begin..]).into_iter::<T>().next()
+        {
+            return Some(value);
+        }
+        start = at;
     }
     None
 }
@@ -157,7 +217,7 @@ mod tests {
         s.push(b"data: {\"choices\":[],\"timings\":{\"prompt_n\":3,\"predicted_n\":5000}}\n\ndata: [DONE]\n\n");
         let u = s.usage();
         assert_eq!((u.prompt_tokens, u.completion_tokens), (Some(3), Some(5000)));
-        assert!(s.ends_with_done());
+        assert!(s.ends_with("[DONE]"));
     }
 
     #[test]
@@ -177,10 +237,34 @@ mod tests {
     }
 
     #[test]
+    fn anthropic_and_responses_usage_count_the_whole_prompt() {
+        let mut whole = BodySample::default();
+        whole.push(br#"{"type":"message","content":[],"usage":{"cache_read_input_tokens":31,"input_tokens":1,"output_tokens":4}}"#);
+        let u = whole.usage();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (Some(32), Some(4)), "cached tokens are part of the prompt");
+        let mut stream = BodySample::default();
+        stream.push(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":12,\"output_tokens\":0}}}\n\n");
+        for _ in 0..3000 {
+            stream.push(b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"tok\"}}\n\n");
+        }
+        stream.push(b"event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":3000}}\n\n");
+        stream.push(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        assert!(stream.ends_with(r#"{"type":"message_stop"}"#));
+        let u = stream.usage();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (Some(12), Some(3000)), "prompt from the first event");
+        let mut responses = BodySample::default();
+        responses
+            .push(br#"data: {"type":"response.completed","response":{"usage":{"input_tokens":32,"output_tokens":3,"#);
+        responses.push(br#""total_tokens":35,"input_tokens_details":{"cached_tokens":31}}},"timings":{"prompt_n":1}}"#);
+        let u = responses.usage();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (Some(32), Some(3)), "usage beats timings' uncached count");
+    }
+
+    #[test]
     fn a_cut_stream_has_no_done_and_no_usage() {
         let mut s = BodySample::default();
         s.push(b"data: {\"choices\":[{\"delta\":{\"content\":\"to");
-        assert!(!s.ends_with_done());
+        assert!(!s.ends_with("[DONE]"));
         assert_eq!(s.usage(), Usage::default());
     }
 }
