@@ -49,9 +49,10 @@ LLAMA_DASHBOARD_PROMTOOL="$PROMTOOL_DIR/promtool"
 export LLAMA_DASHBOARD_PROMTOOL
 "$LLAMA_DASHBOARD_PROMTOOL" --version | head -n 1
 
-step "Python with the official openai and anthropic SDKs (a venv, cached)"
+step "Python with the official openai, anthropic and ollama libraries (a venv, cached)"
 OPENAI_PY_VERSION=3.54.0
 ANTHROPIC_PY_VERSION=2.14.0
+OLLAMA_PY_VERSION=0.6.3
 PY_VENV="${LLAMA_DASHBOARD_CACHE:-$HOME/.cache/llama-dashboard}/py-openai"
 if ! "$PY_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
   rm -rf "$PY_VENV"
@@ -61,12 +62,14 @@ if ! "$PY_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
     python3 -m venv "$PY_VENV"
   fi
 fi
-if ! "$PY_VENV/bin/python" -c "import openai, anthropic, sys; sys.exit(openai.__version__ != '$OPENAI_PY_VERSION' or anthropic.__version__ != '$ANTHROPIC_PY_VERSION')" >/dev/null 2>&1; then
-  "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "openai==$OPENAI_PY_VERSION" "anthropic==$ANTHROPIC_PY_VERSION"
+PINNED="openai==$OPENAI_PY_VERSION anthropic==$ANTHROPIC_PY_VERSION ollama==$OLLAMA_PY_VERSION"
+if ! "$PY_VENV/bin/python" -c "import sys, importlib.metadata as m; sys.exit(any(m.version(p.split('==')[0]) != p.split('==')[1] for p in '$PINNED'.split()))" >/dev/null 2>&1; then
+  # shellcheck disable=SC2086 # one word per pinned package
+  "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $PINNED
 fi
 LLAMA_DASHBOARD_PYTHON="$PY_VENV/bin/python"
 export LLAMA_DASHBOARD_PYTHON
-"$LLAMA_DASHBOARD_PYTHON" -c 'import openai, anthropic, sys; print("using openai", openai.__version__, "and anthropic", anthropic.__version__, "on Python", sys.version.split()[0])'
+"$LLAMA_DASHBOARD_PYTHON" -c 'import sys, importlib.metadata as m; print("using", *(f"{p} {m.version(p)}" for p in ("openai", "anthropic", "ollama")), "on Python", sys.version.split()[0])'
 
 step "end-to-end tests"
 cd tests/js

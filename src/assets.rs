@@ -12,7 +12,7 @@ use rust_embed::Embed;
 struct Web;
 
 /// Paths owned by other handlers: never answered with the SPA shell.
-const RESERVED: [&str; 3] = ["v1/", "admin/", "llamaproxws"];
+const RESERVED: [&str; 4] = ["v1/", "admin/", "llamaproxws", "api/"];
 
 pub async fn serve(method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {

@@ -192,6 +192,12 @@ impl ApiError {
         self.respond_with(body)
     }
 
+    /// The response in Ollama's shape, `{"error": message}` (status and `Retry-After` as [`IntoResponse`]).
+    pub fn into_ollama_response(self) -> Response {
+        let body = json!({"error": self.to_string()});
+        self.respond_with(body)
+    }
+
     fn respond_with(self, body: Value) -> Response {
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after() {

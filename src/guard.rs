@@ -101,7 +101,7 @@ fn check_fetch_site(headers: &HeaderMap) -> Result<(), ApiError> {
 /// Requests answered by handlers other than the dashboard's static files. `/models` is both the
 /// dashboard's Models page (for a browser asking for HTML) and llama.cpp's router API (for everyone else).
 fn is_api(path: &str, headers: &HeaderMap) -> bool {
-    const PREFIXES: [&str; 6] = ["/v1/", "/admin/", "/llamaproxws", "/health", "/metrics", "/models/"];
+    const PREFIXES: [&str; 7] = ["/v1/", "/admin/", "/llamaproxws", "/health", "/metrics", "/models/", "/api/"];
     if PREFIXES.iter().any(|p| path.starts_with(p)) {
         return true;
     }

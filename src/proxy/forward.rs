@@ -19,7 +19,11 @@ use std::time::Duration;
 
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-    let mut exchange = Exchange::start(state.proxy.recorder.clone(), request.uri().path(), client);
+    let endpoint = match request.extensions().get::<Translated>() {
+        Some(Translated(from)) => *from,
+        None => request.uri().path(),
+    };
+    let mut exchange = Exchange::start(state.proxy.recorder.clone(), endpoint, client);
     // Anthropic's SDKs read errors in Anthropic's shape; llama-server answers that API in it too.
     let anthropic = request.uri().path().starts_with("/v1/messages");
     match forward(&state, request, &mut exchange).await {
@@ -104,9 +108,15 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     if let Some(h) = response.headers_mut() {
         *h = headers::to_client(&upstream.headers);
     }
-    let tap = Tap::new(upstream.body, exchange.hand_off(), sse, upstream.length, Held::new(admission, lease));
+    let answer = (upstream.body, upstream.length, parts.uri.path());
+    let tap = Tap::new(answer, exchange.hand_off(), sse, Held::new(admission, lease));
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
 }
+
+/// On a request another API translated into a `/v1` one: the path the client called (`/api/chat`), which
+/// the request's record keeps as its endpoint.
+#[derive(Clone, Copy)]
+pub struct Translated(pub &'static str);
 
 /// How many times a request is sent again to a router that went away under it.
 const RESENDS: usize = 3;

@@ -3,7 +3,7 @@
 //! (SQLite, `/metrics`, `requests:completed`).
 
 pub mod auth;
-mod forward;
+pub mod forward;
 pub mod handle;
 mod headers;
 mod incoming;

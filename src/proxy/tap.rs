@@ -53,10 +53,10 @@ pub struct Tap {
 }
 
 impl Tap {
-    /// `length`: the upstream's Content-Length, when it sent one.
-    pub fn new(upstream: Upstream, exchange: Exchange, sse: bool, length: Option<u64>, held: Held) -> Self {
+    /// `answer`: the upstream's body, its Content-Length when it sent one, and the `/v1` path it answers.
+    pub fn new(answer: (Upstream, Option<u64>, &str), exchange: Exchange, sse: bool, held: Held) -> Self {
+        let (upstream, length, endpoint) = answer;
         let error_status = exchange.row.status_code >= 400;
-        let endpoint = exchange.row.endpoint.as_str();
         let end_marker = match endpoint {
             "/v1/chat/completions" | "/v1/completions" if sse => Some("[DONE]"),
             "/v1/messages" if sse => Some(r#"{"type":"message_stop"}"#),

@@ -72,7 +72,7 @@ const chatBody = { model: MODEL, messages: [{ role: "user", content: "hi" }], ma
 /**
  * Each route's concrete requests. `cred`: which credential it takes ("admin", "apiKey", "none");
  * `api`: whether the Origin rule applies (everything but the dashboard's static files);
- * `ok`: the statuses an admitted request may get. A request may carry its own `headers`, and its own
+ * `ok`: the statuses an admitted request may get; `shape: "ollama"`: errors in Ollama's `{"error": message}`. A request may carry its own `headers`, and its own
  * `cred` and `api` where they differ from the route's (a page of the dashboard on an API path).
  */
 const ROUTE_RECIPES = {
@@ -95,6 +95,16 @@ const ROUTE_RECIPES = {
   "/models/load": { cred: "apiKey", api: true, requests: [{ method: "POST", path: "/models/load", body: { model: "no-such-model" }, ok: [404] }] },
   "/models/unload": { cred: "apiKey", api: true, requests: [{ method: "POST", path: "/models/unload", body: { model: MODEL }, ok: [400] }] },
   "/models/sse": { cred: "apiKey", api: true, requests: [{ method: "GET", path: "/models/sse", ok: [200] }] },
+  // Ollama's API: the /v1 key (its version needs none); every call goes through the /v1 proxy.
+  "/api/version": { cred: "none", api: true, requests: [{ method: "GET", path: "/api/version", ok: [200] }] },
+  "/api/tags": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "GET", path: "/api/tags", ok: [200] }] },
+  "/api/ps": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "GET", path: "/api/ps", ok: [200] }] },
+  "/api/show": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "POST", path: "/api/show", body: { model: MODEL }, ok: [200] }] },
+  "/api/chat": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "POST", path: "/api/chat", body: { ...chatBody, stream: false }, ok: [200] }] },
+  "/api/generate": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "POST", path: "/api/generate", body: { model: MODEL, prompt: "hi", stream: false }, ok: [200] }] },
+  // The fake llama-server serves no embeddings: its 404 comes back in Ollama's shape.
+  "/api/embed": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "POST", path: "/api/embed", body: { model: MODEL, input: "hi" }, ok: [200, 404] }] },
+  "/api/embeddings": { cred: "apiKey", api: true, shape: "ollama", requests: [{ method: "POST", path: "/api/embeddings", body: { model: MODEL, prompt: "hi" }, ok: [200, 404] }] },
   "/admin/reload": { cred: "admin", api: true, requests: [{ method: "POST", path: "/admin/reload", ok: [200] }] },
   "/admin/rescan": { cred: "admin", api: true, requests: [{ method: "POST", path: "/admin/rescan", ok: [200] }] },
   // A running backend answers 200, a stopped one 503 (never started by asking).
@@ -259,8 +269,12 @@ async function httpMatrix(serverName) {
             assert.ok(!allow || allow === LISTED_ORIGIN, `${what}: a refused origin must not be allowed by CORS: ${allow}`);
           } else if (expected.refused === "credential") {
             assert.equal(res.status, 401, `${what}: expected 401, got ${res.status}: ${res.text.slice(0, 300)}`);
-            const code = recipe.cred === "apiKey" ? "invalid_api_key" : "unauthorized";
-            assert.equal(res.json?.error?.code, code, `${what}: error.code: ${res.text.slice(0, 300)}`);
+            if (recipe.shape === "ollama") {
+              assert.match(String(res.json?.error), /API key/, `${what}: Ollama's {"error": message}: ${res.text.slice(0, 300)}`);
+            } else {
+              const code = recipe.cred === "apiKey" ? "invalid_api_key" : "unauthorized";
+              assert.equal(res.json?.error?.code, code, `${what}: error.code: ${res.text.slice(0, 300)}`);
+            }
           } else {
             assert.ok(req.ok.includes(res.status), `${what}: expected one of ${req.ok}, got ${res.status}: ${res.text.slice(0, 300)}`);
             if (place.name === "listed" && recipe.api) {
@@ -452,7 +466,7 @@ test("without an admin token the socket may not change program keys; with the to
 
 // ---- 5: "*" ------------------------------------------------------------------------------------------------------
 
-test("a star in corsOrigins opens /v1 to every origin but never the socket, llama.cpp's router API, /admin, /health or /metrics", async () => {
+test("a star in corsOrigins opens /v1 to every origin but never the socket, llama.cpp's router API, Ollama's API, /admin, /health or /metrics", async () => {
   const models = tempDir("lldash-matrix-star-");
   const server = await startServer({
     config: { router: { enabled: false }, startup: { autoStart: false }, models: { directory: models.dir }, security: { corsOrigins: ["*"] } },
@@ -463,7 +477,7 @@ test("a star in corsOrigins opens /v1 to every origin but never the socket, llam
     assert.equal(v1.status, 200, v1.text);
     assert.equal(v1.headers["access-control-allow-origin"], "*");
     for (const [method, path] of [["POST", "/admin/rescan"], ["POST", "/admin/reload"], ["GET", "/health"], ["GET", "/metrics"],
-      ["GET", "/models"], ["POST", "/models/load"], ["POST", "/models/unload"], ["GET", "/models/sse"],
+      ["GET", "/models"], ["POST", "/models/load"], ["POST", "/models/unload"], ["GET", "/models/sse"], ["GET", "/api/tags"], ["POST", "/api/chat"],
       ["GET", `${SOCKET_PATH}/?EIO=4&transport=polling`]]) {
       assertForbidden(await rawRequest(server.port, { method, path, headers }), "security.corsOrigins", `* and ${method} ${path}`);
     }
