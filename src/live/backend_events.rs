@@ -67,6 +67,9 @@ pub async fn models_update(state: &AppState, p: &Params, id: &str) -> Result<Val
         ));
     }
     persist::update_models(&state.config_store, true, |current| edited_models(current, id, changes).map(Some)).await?;
+    if changes.contains_key("ttl") {
+        state.models.forget_keep_alive(id);
+    }
     let model = state.models.get(id);
     state.models.publish_list();
     Ok(json!({"model": model}))

@@ -26,7 +26,7 @@ impl Models {
     }
 
     pub(super) fn backend_live(&self, config: &Config, m: &BackendModel, status: &BackendStatus) -> Live {
-        let ttl_sec = config.backends.ttl_of(m);
+        let ttl_sec = self.0.asked.get(&m.name).unwrap_or_else(|| config.backends.ttl_of(m));
         let activity = &self.0.parts.activity;
         let loaded_since = (status.state == crate::backends::BackendState::Ready).then_some(status.since);
         let unload_at = idle::unload_at(ttl_sec, loaded_since, activity.last_active(&m.name), activity.busy(&m.name));

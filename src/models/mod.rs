@@ -11,6 +11,7 @@ mod backend;
 mod backend_events;
 mod error;
 pub mod idle;
+mod keep_alive;
 mod kind;
 mod listing;
 mod resolve;
@@ -69,6 +70,8 @@ struct Inner {
     client: crate::process::Loopback,
     /// Router-mode models' own idle TTLs (seconds), mirrored from SQLite.
     ttls: RwLock<HashMap<String, i64>>,
+    /// TTLs requests asked for, until the model unloads.
+    asked: keep_alive::Asked,
     /// The stored catalog of `models.directory`.
     files: RwLock<Arc<Vec<listing::CatalogFile>>>,
     /// Router-mode models whose process crashed or failed to load: the next start waits for its backoff.
@@ -93,6 +96,7 @@ impl Models {
             table: LiveTable::default(),
             client,
             ttls: RwLock::default(),
+            asked: keep_alive::Asked::default(),
             files: RwLock::default(),
             crashes: std::sync::Mutex::default(),
             scanning: tokio::sync::Mutex::new(()),
@@ -176,6 +180,7 @@ impl Models {
     /// A router-mode model's idle TTL in seconds (`None`: back to `models.idleTimeoutSec`), stored.
     pub async fn set_ttl(&self, id: &str, ttl_sec: Option<i64>) -> Result<(), ModelError> {
         self.0.parts.db.set_model_ttl(id.to_string(), ttl_sec).await?;
+        self.forget_keep_alive(id);
         if let Ok(mut map) = self.0.ttls.write() {
             match ttl_sec {
                 Some(ttl) => map.insert(id.to_string(), ttl),

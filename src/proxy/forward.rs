@@ -44,13 +44,16 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         max_bytes: usize::try_from(config.proxy.max_body_bytes).unwrap_or(usize::MAX),
         deadline: Duration::from_millis(u64::try_from(config.proxy.body_timeout_ms).unwrap_or(0)),
     };
-    let Incoming { model, stream, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
+    let Incoming { model, stream, ttl, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
     let Route { model, upstream, claim, mut lease, direct } = state.models.resolve(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
     exchange.row.resolved = true;
+    if let Some(secs) = ttl {
+        state.models.keep_alive(&model, secs);
+    }
     let limits = Limits {
         slots: config.performance.parallel_slots.max(1) as usize,
         queue_size: config.proxy.queue_size.max(0) as usize,

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 pub struct Incoming {
     pub model: String,
     pub stream: bool,
+    /// Seconds to keep the model loaded once idle, when the request asks (`ttl`, as LM Studio takes it).
+    pub ttl: Option<f64>,
     pub body: Bytes,
 }
 
@@ -21,6 +23,14 @@ pub struct Incoming {
 struct Peek {
     model: Option<Value>,
     stream: Option<Value>,
+    ttl: Option<Value>,
+}
+
+/// What the body says beside its bytes.
+struct Peeked {
+    model: Option<String>,
+    stream: bool,
+    ttl: Option<f64>,
 }
 
 /// Longest model id or alias a request may name.
@@ -47,7 +57,8 @@ pub async fn read(uri: &Uri, headers: &HeaderMap, body: Body, limits: &BodyLimit
         }
         Ok(Err(err)) => return Err(ApiError::bad("body", format!("could not read the request body: {err}"))),
     };
-    let (model, stream) = if is_json(headers, &body) { peek(&body)? } else { (None, false) };
+    let peeked = if is_json(headers, &body) { peek(&body)? } else { Peeked { model: None, stream: false, ttl: None } };
+    let Peeked { model, stream, ttl } = peeked;
     let model = match model.or_else(|| query_model(uri)) {
         Some(m) if m.chars().count() > MAX_MODEL_NAME => {
             return Err(ApiError::bad(
@@ -58,7 +69,7 @@ pub async fn read(uri: &Uri, headers: &HeaderMap, body: Body, limits: &BodyLimit
         Some(m) => m,
         None => return Err(ApiError::bad("model", "required: name the model to use (see GET /v1/models)")),
     };
-    Ok(Incoming { model, stream, body })
+    Ok(Incoming { model, stream, ttl, body })
 }
 
 /// Refuses paths that would leave `/v1` upstream: the URL parser resolves `.`/`..` segments (also
@@ -81,7 +92,7 @@ fn is_json(headers: &HeaderMap, body: &Bytes) -> bool {
     }
 }
 
-fn peek(body: &Bytes) -> Result<(Option<String>, bool), ApiError> {
+fn peek(body: &Bytes) -> Result<Peeked, ApiError> {
     let invalid = |e: serde_json::Error| ApiError::bad("body", format!("invalid JSON: {e}"));
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(invalid)?;
@@ -98,7 +109,14 @@ fn peek(body: &Bytes) -> Result<(Option<String>, bool), ApiError> {
         Some(Value::Bool(b)) => b,
         Some(other) => return Err(ApiError::bad("stream", format!("must be a boolean, got {}", json_kind(&other)))),
     };
-    Ok((model, stream))
+    let ttl = match peek.ttl {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(other) => {
+            return Err(ApiError::bad("ttl", format!("must be a number of seconds, got {}", json_kind(&other))));
+        }
+    };
+    Ok(Peeked { model, stream, ttl })
 }
 
 fn query_model(uri: &Uri) -> Option<String> {
@@ -137,6 +155,8 @@ mod tests {
         assert_eq!(field(read_json(r#"{"messages":[]}"#).await), "model");
         assert_eq!(field(read_json(r#"{"model":7}"#).await), "model");
         assert_eq!(field(read_json(r#"{"model":"m","stream":"yes"}"#).await), "stream");
+        assert_eq!(read_json(r#"{"model":"m","ttl":90}"#).await.unwrap().ttl, Some(90.0));
+        assert_eq!(field(read_json(r#"{"model":"m","ttl":"5m"}"#).await), "ttl");
     }
 
     #[tokio::test]

@@ -84,6 +84,10 @@ def ps_load_unload(client, args):
     expires = running[args.model].expires_at
     now = datetime.datetime.now(datetime.timezone.utc)
     check(expires is not None and expires > now, f"expires_at {expires} is not ahead of {now}")
+    client.chat(model=args.model, messages=PROMPT, options=OPTIONS, keep_alive="1h")
+    expires = next(m for m in client.ps().models if m.model == args.model).expires_at
+    hour = datetime.timedelta(hours=1)
+    check(abs(expires - datetime.datetime.now(datetime.timezone.utc) - hour) < datetime.timedelta(seconds=30), f"keep_alive 1h: {expires}")
     gone = client.generate(model=args.model, keep_alive=0)
     check(gone.done_reason == "unload", f"generate with keep_alive 0: {gone}")
     loaded = client.generate(model=args.model)

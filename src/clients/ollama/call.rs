@@ -63,8 +63,14 @@ async fn run(state: AppState, request: Request, api: Api) -> Result<Response, Ap
         return Err(ApiError::bad("model", "required: the name of the model (see /api/tags)"));
     }
     // `smol:latest` is `smol`: the proxy routes by our id.
-    let model = model_named(&state, &asked).map_or(asked, |m| m.id);
+    let found = model_named(&state, &asked);
+    let model = found.as_ref().map_or(asked, |m| m.id.clone());
     body["model"] = json!(model);
+    let keep_alive = body.get("keep_alive").and_then(translate::keep_alive_secs);
+    let unloading = api == Api::Generate && keep_alive == Some(0.0) && translate::generate(&body)?.is_none();
+    if let (Some(_), Some(secs), false) = (&found, keep_alive, unloading) {
+        state.models.keep_alive(&model, secs);
+    }
     let call = match api {
         Api::Chat => translate::chat(&body)?,
         Api::Embed | Api::Embeddings => translate::embed(&body)?,

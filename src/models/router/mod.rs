@@ -96,6 +96,9 @@ impl Models {
 
     /// The model's own TTL, else `models.idleTimeoutSec`; 0 means never unload.
     fn router_ttl(&self, id: &str) -> i64 {
+        if let Some(asked) = self.0.asked.get(id) {
+            return asked;
+        }
         let own = self.0.ttls.read().ok().and_then(|m| m.get(id).copied());
         own.unwrap_or_else(|| self.config().models.idle_timeout_sec)
     }
@@ -233,7 +236,11 @@ impl Models {
         }
     }
 
+    /// Stores a lifecycle event; a model that unloaded (or failed) forgets the TTL a request asked for.
     pub(super) async fn record(&self, event: NewModelEvent) {
+        if matches!(event.status.as_deref(), Some("unloaded" | "error")) {
+            self.0.asked.forget(&event.model_id);
+        }
         if let Err(err) = self.0.parts.db.insert_model_event(event).await {
             tracing::warn!(error = %err, "lifecycle event not stored");
         }
