@@ -44,6 +44,31 @@ pub struct RequestRow {
     pub tokens_per_second: Option<f64>,
     pub error: Option<String>,
     pub client: Option<String>,
+    /// The API the request came in through, told by its endpoint (see [`api_of`]); not stored.
+    pub api: &'static str,
+}
+
+/// The API a request came in through: `ollama` (`/api/*`), `anthropic` (`/v1/messages`), else `openai`
+/// (chat, completions, embeddings, responses). [`API_SQL`] says the same in SQL.
+pub fn api_of(endpoint: &str) -> &'static str {
+    if endpoint.starts_with("/api/") {
+        "ollama"
+    } else if endpoint.starts_with("/v1/messages") {
+        "anthropic"
+    } else {
+        "openai"
+    }
+}
+
+const API_SQL: &str = "CASE WHEN endpoint LIKE '/api/%' THEN 'ollama' WHEN endpoint LIKE '/v1/messages%' THEN 'anthropic' ELSE 'openai' END";
+
+/// One API's requests over a range (`requests:history`' `byApi`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTotal {
+    pub api: String,
+    pub requests: i64,
+    pub errors: i64,
 }
 
 /// Filters for `requests:list`; `sort` is a column name checked against [`SORTABLE`].
@@ -190,6 +215,23 @@ impl Db {
     }
 
     /// Requests grouped by model and `bucket_ms` window between `since` and `until`, oldest first.
+    /// Requests and errors per API over a range (one model's, when named).
+    pub async fn request_apis(&self, since: i64, until: i64, model: Option<String>) -> Result<Vec<ApiTotal>, DbError> {
+        self.call(move |c| {
+            let sql = format!(
+                "SELECT {API_SQL} AS api, COUNT(*), SUM(outcome IN ('error', 'rejected')) FROM requests
+                 WHERE created_at >= ?1 AND created_at <= ?2 AND (?3 IS NULL OR model_id = ?3)
+                 GROUP BY api ORDER BY COUNT(*) DESC, api"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params![since, until, model], |r| {
+                Ok(ApiTotal { api: r.get(0)?, requests: r.get(1)?, errors: r.get(2)? })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
     pub async fn request_history(
         &self,
         since: i64,
@@ -251,11 +293,13 @@ fn where_clause(q: &RequestQuery) -> (String, Vec<SqlValue>) {
 }
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<RequestRow> {
+    let endpoint: String = r.get(3)?;
     Ok(RequestRow {
         id: r.get(0)?,
         timestamp: r.get(1)?,
         model: r.get(2)?,
-        endpoint: r.get(3)?,
+        api: api_of(&endpoint),
+        endpoint,
         status_code: r.get(4)?,
         stream: r.get(5)?,
         outcome: r.get(6)?,
@@ -275,6 +319,7 @@ fn stored(id: i64, r: NewRequest) -> RequestRow {
         id,
         timestamp: r.created_at,
         model: r.model,
+        api: api_of(&r.endpoint),
         endpoint: r.endpoint,
         status_code: Some(i64::from(r.status_code)),
         stream: r.stream,

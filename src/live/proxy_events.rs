@@ -43,8 +43,10 @@ pub async fn requests_history(state: &AppState, p: &Params) -> Result<Value, Api
     if (until - since) / bucket_ms > 10_000 {
         return Err(ApiError::bad("bucketMs", "too small for the range (at most 10000 buckets)"));
     }
-    let buckets = state.db.request_history(since, until, bucket_ms, p.opt_str("model", 256)?).await?;
-    Ok(json!({"since": since, "until": until, "bucketMs": bucket_ms, "buckets": buckets}))
+    let model = p.opt_str("model", 256)?;
+    let buckets = state.db.request_history(since, until, bucket_ms, model.clone()).await?;
+    let by_api = state.db.request_apis(since, until, model).await?;
+    Ok(json!({"since": since, "until": until, "bucketMs": bucket_ms, "buckets": buckets, "byApi": by_api}))
 }
 
 pub async fn requests_stats(state: &AppState, p: &Params) -> Result<Value, ApiError> {

@@ -310,6 +310,7 @@ export const cases = {
       const [r] = d.requests;
       assert.equal(r.model, "no-such-model");
       assert.equal(r.endpoint, "/v1/chat/completions");
+      assert.equal(r.api, "openai");
       assert.equal(r.statusCode, 404);
       assert.equal(r.outcome, "rejected");
     },
@@ -329,6 +330,7 @@ export const cases = {
     check: (d) => {
       assert.equal(d.bucketMs, 3600000);
       assert.deepEqual(d.buckets.map((b) => [b.model, b.requests, b.errors]), [["no-such-model", 1, 1]], "one bucket has the request");
+      assert.deepEqual(d.byApi, [{ api: "openai", requests: 1, errors: 1 }]);
     },
   },
 };

@@ -9,7 +9,7 @@
 // - outcomeBadge(outcome) -> <span class="status ..."> with glyph and text.
 // - matches(request, filters) says whether a live `requests:completed` row belongs to the view.
 import { h } from "../core/component.js";
-import { DASH, formatCount, formatDateTime, formatMs, formatRate, formatTime } from "../core/format.js";
+import { DASH, apiName, formatCount, formatDateTime, formatMs, formatRate, formatTime } from "../core/format.js";
 
 export const OUTCOMES = [
   ["ok", "OK"],
@@ -86,7 +86,9 @@ export function requestRow(r) {
         h("span", { class: "req__date muted" }, formatDateTime(r.timestamp).slice(0, 10)))),
     h("td", { class: "req__model", "data-label": "Model" },
       h("span", { class: "req__model-id", "data-testid": "request-model" }, r.model || DASH),
-      h("span", { class: "req__endpoint muted" }, `${r.endpoint || ""}${r.stream ? " · stream" : ""}`)),
+      h("span", { class: "req__endpoint muted" },
+        h("span", { class: "req__api", "data-testid": "request-api", "data-api": r.api || "" }, apiName(r.api)),
+        ` · ${r.endpoint || ""}${r.stream ? " · stream" : ""}`)),
     h("td", { class: "req__outcome", "data-label": "Outcome" },
       h("span", { class: "req__outcome-line" },
         h("span", { "data-testid": "request-outcome" }, outcomeBadge(r.outcome)),

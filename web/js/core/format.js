@@ -96,3 +96,9 @@ export function formatDateTime(ms) {
 export function formatRate(tokensPerSecond) {
   return isNum(tokensPerSecond) ? `${tokensPerSecond.toFixed(1)} tok/s` : DASH;
 }
+
+/** The API a request came in through (a Request's `api`), as people name it. */
+const API_NAMES = { openai: "OpenAI", anthropic: "Anthropic", ollama: "Ollama" };
+export function apiName(api) {
+  return API_NAMES[api] || api || DASH;
+}

@@ -6,14 +6,15 @@
 // - Requests by model: `requests:history` for the same range in whole buckets (1 min, 15 min or
 //   2 h): requests per bucket, generated tokens per second of wall time (completionTokens / bucket
 //   seconds), the average generation speed (tokensPerSecond), average time to first token and
-//   total latency, one series per model, and a table of each model's totals in the range.
+//   total latency, one series per model, a table of each model's totals in the range, and the requests per
+//   API they came in through (OpenAI, Anthropic, Ollama: `byApi`), each with its share as a bar.
 //
 // Range and model live in the URL query (?range=day&model=NAME), so a view can be linked. The DOM
 // is built once; a range or model change and a refresh every REFRESH_MS only feed the charts
 // (setData) and patch texts. The root carries data-range, data-bucket-ms and data-loads (loads
 // finished) for tests.
 import { Component, h, replaceChildren } from "../core/component.js";
-import { formatCount, formatMs, formatRate, formatTime } from "../core/format.js";
+import { apiName, formatCount, formatMs, formatRate, formatTime } from "../core/format.js";
 import { HistoryChart } from "../components/history-chart.js";
 import { SampleHistory } from "../components/sample-history.js";
 import { fillModelSelect, writeQuery } from "../core/query.js";
@@ -98,6 +99,12 @@ export class MonitoringPage extends Component {
                 ["Model", "Requests", "Errors", "Generated tokens", "Avg speed", "Avg TTFT", "Avg total"]
                   .map((text, i) => h("th", { scope: "col", class: i ? "num" : null }, text)))),
               h("tbody", { "data-ref": "modelsBody" })))),
+        h("div", { class: "card mon-table-card", "data-ref": "apisCard", hidden: true },
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Requests per API in this range" },
+            h("table", { class: "history mon-table", "data-testid": "mon-apis-table" },
+              h("thead", {}, h("tr", {},
+                ["API", "Requests", "Errors", "Share"].map((text, i) => h("th", { scope: "col", class: i ? "num" : null }, text)))),
+              h("tbody", { "data-ref": "apisBody" })))),
         h("div", { class: "chart-grid mon-grid", "data-ref": "modelCharts", hidden: true },
           MODEL_CHARTS.map(([ref, title]) => chartCard(ref, title)))),
     );
@@ -264,6 +271,10 @@ export class MonitoringPage extends Component {
     }
 
     replaceChildren(this.r.modelsBody, models.map((m) => modelRow(m, perModel.get(m).totals, this._colorOf(m))));
+    const apis = reply.byApi || [];
+    const all = apis.reduce((n, a) => n + a.requests, 0);
+    replaceChildren(this.r.apisBody, apis.map((a) => apiRow(a, all)));
+    this.r.apisCard.hidden = apis.length === 0;
     const empty = buckets.length === 0;
     this.r.modelsEmpty.hidden = !empty;
     this.r.modelsEmpty.textContent = this.query.model
@@ -323,6 +334,18 @@ function modelRow(model, t, color) {
     cell("speed", formatRate(t.speed.value())),
     cell("ttft", formatMs(t.ttft.value())),
     cell("total", formatMs(t.total.value())));
+}
+
+/** One API's totals, with its share of the range's requests as a bar. */
+function apiRow(a, all) {
+  const share = all ? Math.round((100 * a.requests) / all) : 0;
+  return h("tr", { "data-api": a.api, "data-testid": `mon-api-${a.api}` },
+    h("th", { scope: "row" }, apiName(a.api)),
+    h("td", { class: "num", "data-testid": `mon-api-requests-${a.api}` }, formatCount(a.requests)),
+    h("td", { class: "num" }, formatCount(a.errors)),
+    h("td", { class: "num" },
+      h("meter", { min: "0", max: "100", value: String(share), title: `${share} % of the requests`, "aria-label": `${apiName(a.api)}: ${share} %` }),
+      ` ${share} %`));
 }
 
 /** The series' color chip. Set through the CSSOM: the Content-Security-Policy refuses inline style attributes. */
