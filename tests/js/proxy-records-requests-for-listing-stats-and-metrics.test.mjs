@@ -32,9 +32,12 @@ test("each request is broadcast once as requests:completed with the Request shap
     return got.length >= 7 ? got : null;
   }, { what: "7 requests:completed broadcasts" });
   assert.equal(completed.length, 7);
-  const keys = ["id", "timestamp", "model", "endpoint", "statusCode", "stream", "outcome", "promptTokens", "completionTokens",
+  const keys = ["id", "timestamp", "model", "endpoint", "api", "statusCode", "stream", "outcome", "promptTokens", "completionTokens",
     "ttftMs", "totalMs", "queueMs", "tokensPerSecond", "error", "client"];
-  for (const { payload } of completed) assert.deepEqual(Object.keys(payload.data.request).sort(), [...keys].sort());
+  for (const { payload } of completed) {
+    assert.deepEqual(Object.keys(payload.data.request).sort(), [...keys].sort());
+    assert.equal(payload.data.request.api, "openai", "every request here went through OpenAI's /v1 paths");
+  }
   const ids = completed.map((e) => e.payload.data.request.id);
   assert.equal(new Set(ids).size, 7);
   const { requests } = await rows(ctx.socket, {});
