@@ -116,13 +116,7 @@ pub async fn nginx(binary: &Path, work: &Path, upstream: &str) -> BenchResult<Ng
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()?;
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err("nginx did not start listening in 10 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    listening(port, "nginx").await?;
     Ok(Nginx { child, url: format!("http://127.0.0.1:{port}") })
 }
 
@@ -309,12 +303,18 @@ pub async fn bare(upstream: &str, key: &str) -> BenchResult<Bare> {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()?;
+    listening(port, "the bare proxy").await?;
+    Ok(Bare { child, url: format!("http://127.0.0.1:{port}") })
+}
+
+/// Waits (10 s at most) until something accepts connections on the loopback `port`.
+async fn listening(port: u16, what: &str) -> BenchResult<()> {
     let started = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         if started.elapsed() > Duration::from_secs(10) {
-            return Err("the bare proxy did not start listening in 10 s".into());
+            return Err(format!("{what} did not start listening in 10 s").into());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Ok(Bare { child, url: format!("http://127.0.0.1:{port}") })
+    Ok(())
 }

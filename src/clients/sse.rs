@@ -45,11 +45,10 @@ fn status_event(update: &Value) -> Option<Value> {
     let status: ModelStatus = serde_json::from_value(update.get("status")?.clone()).ok()?;
     let progress = update.get("progress").and_then(Value::as_f64);
     let error = update.get("error").and_then(Value::as_str);
-    let mut data = crate::proxy::models::status_object(status, progress, error);
-    data["status"] = data["value"].take();
-    if let Some(object) = data.as_object_mut() {
-        object.remove("value");
-    }
+    // The list's status object, with its `value` named `status` as this stream names it.
+    let Value::Object(mut data) = crate::proxy::models::status_object(status, progress, error) else { return None };
+    let value = data.remove("value")?;
+    data.insert("status".into(), value);
     Some(json!({"model": id, "event": "model_status", "data": data}))
 }
 

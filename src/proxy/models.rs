@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match models(&state, &headers).await {
-        Ok(data) => Json(json!({"object": "list", "data": data})).into_response(),
+    match super::auth::check(&state.config(), &headers) {
+        Ok(()) => Json(list_body(&state)).into_response(),
         Err(err) => err.into_response(),
     }
 }
@@ -26,11 +26,6 @@ pub async fn get(State(state): State<AppState>, Segment(id): Segment, headers: H
         Ok(model) => Json(model).into_response(),
         Err(err) => err.into_response(),
     }
-}
-
-async fn models(state: &AppState, headers: &HeaderMap) -> Result<Vec<Value>, ApiError> {
-    super::auth::check(&state.config(), headers)?;
-    Ok(state.models.list().iter().map(openai_model).collect())
 }
 
 /// The list as `GET /v1/models` answers it (for the other mounts of the same list).

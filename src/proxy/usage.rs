@@ -161,11 +161,7 @@ impl Usage {
 fn last_object<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Option<T> {
     let mut end = bytes.len();
     while let Some(at) = find_last(&bytes[..end], key) {
-        let rest = &bytes[at + key.len()..];
-        let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-        if rest[start] == b'{'
-            && let Some(Ok(value)) = serde_json::Deserializer::from_slice(&rest[start..]).into_iter::<T>().next()
-        {
+        if let Some(value) = object_after(&bytes[at + key.len()..]) {
             return Some(value);
         }
         end = at;
@@ -177,17 +173,21 @@ fn last_object<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Option<T> {
 fn first_object<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Option<T> {
     let mut start = 0;
     while let Some(found) = bytes[start..].windows(key.len()).position(|w| w == key) {
-        let at = start + found + key.len();
-        let rest = &bytes[at..];
-        let begin = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-        if rest[begin] == b'{'
-            && let Some(Ok(value)) = serde_json::Deserializer::from_slice(&rest[begin..]).into_iter::<T>().next()
-        {
+        start += found + key.len();
+        if let Some(value) = object_after(&bytes[start..]) {
             return Some(value);
         }
-        start = at;
     }
     None
+}
+
+/// The fields `T` reads from the JSON object that `rest` starts with (after whitespace), if it starts with one.
+fn object_after<T: DeserializeOwned>(rest: &[u8]) -> Option<T> {
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[start] != b'{' {
+        return None;
+    }
+    serde_json::Deserializer::from_slice(&rest[start..]).into_iter::<T>().next()?.ok()
 }
 
 fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -46,7 +46,7 @@ pub fn error_message(body: &[u8]) -> String {
 }
 
 fn piece(model: &str, kind: Kind, text: &str) -> Value {
-    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    let now = super::now();
     match kind {
         Kind::Chat => {
             json!({"model": model, "created_at": now, "message": {"role": "assistant", "content": text}, "done": false})

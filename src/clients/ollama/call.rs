@@ -4,7 +4,7 @@
 
 use super::answer::{self, Kind};
 use super::translate::{self, Call};
-use super::{error, model_named};
+use super::{model_named, now};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::ModelStatus;
@@ -17,19 +17,19 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 pub async fn chat(State(state): State<AppState>, request: Request) -> Response {
-    run(state, request, Api::Chat).await.unwrap_or_else(error)
+    run(state, request, Api::Chat).await.unwrap_or_else(ApiError::into_ollama_response)
 }
 
 pub async fn generate(State(state): State<AppState>, request: Request) -> Response {
-    run(state, request, Api::Generate).await.unwrap_or_else(error)
+    run(state, request, Api::Generate).await.unwrap_or_else(ApiError::into_ollama_response)
 }
 
 pub async fn embed(State(state): State<AppState>, request: Request) -> Response {
-    run(state, request, Api::Embed).await.unwrap_or_else(error)
+    run(state, request, Api::Embed).await.unwrap_or_else(ApiError::into_ollama_response)
 }
 
 pub async fn embeddings(State(state): State<AppState>, request: Request) -> Response {
-    run(state, request, Api::Embeddings).await.unwrap_or_else(error)
+    run(state, request, Api::Embeddings).await.unwrap_or_else(ApiError::into_ollama_response)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -66,18 +66,19 @@ async fn run(state: AppState, request: Request, api: Api) -> Result<Response, Ap
     let found = model_named(&state, &asked);
     let model = found.as_ref().map_or(asked, |m| m.id.clone());
     body["model"] = json!(model);
+    let call = match api {
+        Api::Chat => Some(translate::chat(&body)?),
+        Api::Embed | Api::Embeddings => Some(translate::embed(&body)?),
+        Api::Generate => translate::generate(&body)?,
+    };
     let keep_alive = body.get("keep_alive").and_then(translate::keep_alive_secs);
-    let unloading = api == Api::Generate && keep_alive == Some(0.0) && translate::generate(&body)?.is_none();
-    if let (Some(_), Some(secs), false) = (&found, keep_alive, unloading) {
+    // A generate without a prompt and with `keep_alive` 0 is an unload, not a TTL for the model.
+    let unload = call.is_none() && keep_alive == Some(0.0);
+    if let (Some(_), Some(secs), false) = (&found, keep_alive, unload) {
         state.models.keep_alive(&model, secs);
     }
-    let call = match api {
-        Api::Chat => translate::chat(&body)?,
-        Api::Embed | Api::Embeddings => translate::embed(&body)?,
-        Api::Generate => match translate::generate(&body)? {
-            Some(call) => call,
-            None => return load_or_unload(&state, &model, &body).await,
-        },
+    let Some(call) = call else {
+        return load_or_unload(&state, &model, unload).await;
     };
     let stream = call.stream;
     let sent = send(&state, &mut parts, call, api).await;
@@ -118,10 +119,9 @@ async fn send(state: &AppState, parts: &mut axum::http::request::Parts, call: Ca
 
 /// A generate without a prompt: Ollama's way to load a model (and, with `keep_alive` 0, to unload it).
 /// Answers once the model is loaded (or unloaded), so that `/api/ps` right after shows it.
-async fn load_or_unload(state: &AppState, model: &str, body: &Value) -> Result<Response, ApiError> {
+async fn load_or_unload(state: &AppState, model: &str, unload: bool) -> Result<Response, ApiError> {
     let found = state.models.find(model).ok_or_else(|| ApiError::NotFound(format!("model '{model}' not found")))?;
     let id = found.id;
-    let unload = body.get("keep_alive").and_then(translate::keep_alive_secs) == Some(0.0);
     let status = settled(state, &id).await?;
     let reason = if unload {
         if status == ModelStatus::Loaded {
@@ -142,8 +142,7 @@ async fn load_or_unload(state: &AppState, model: &str, body: &Value) -> Result<R
         }
         "load"
     };
-    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-    Ok(axum::Json(json!({"model": model, "created_at": now, "response": "", "done": true, "done_reason": reason}))
+    Ok(axum::Json(json!({"model": model, "created_at": now(), "response": "", "done": true, "done_reason": reason}))
         .into_response())
 }
 

@@ -1,6 +1,6 @@
 //! `/api/version`, `/api/tags`, `/api/ps` and `/api/show` in Ollama's shapes.
 
-use super::{error, model_named};
+use super::{model_named, rfc3339};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::{ModelStatus, ModelView};
@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The Ollama version whose API this answers like (clients check it before using newer fields).
 const OLLAMA_VERSION: &str = "0.9.0";
@@ -21,7 +20,7 @@ pub async fn version() -> Json<Value> {
 
 pub async fn tags(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(err) = crate::proxy::auth::check(&state.config(), &headers) {
-        return error(err);
+        return err.into_ollama_response();
     }
     let models: Vec<Value> = state.models.list().iter().map(|m| described(m, false)).collect();
     Json(json!({"models": models})).into_response()
@@ -30,7 +29,7 @@ pub async fn tags(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// The loaded models, each with `expires_at`: when it will be unloaded if nothing uses it.
 pub async fn ps(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(err) = crate::proxy::auth::check(&state.config(), &headers) {
-        return error(err);
+        return err.into_ollama_response();
     }
     let loaded = state.models.list().into_iter().filter(|m| m.live.status == ModelStatus::Loaded);
     let models: Vec<Value> = loaded.map(|m| described(&m, true)).collect();
@@ -46,7 +45,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     });
     match shown {
         Ok(body) => Json(body).into_response(),
-        Err(err) => error(err),
+        Err(err) => err.into_ollama_response(),
     }
 }
 
@@ -124,11 +123,6 @@ fn expires_at(m: &ModelView) -> String {
 
 /// 2318-01-01, the date Ollama shows for a model kept loaded forever.
 const NEVER_MS: i64 = 10_981_785_600_000;
-
-fn rfc3339(ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(at.max(SystemTime::UNIX_EPOCH)).to_string()
-}
 
 /// Ollama's parameter size: `135M`, `1.5B`, `8B`.
 fn parameter_size(n: i64) -> String {

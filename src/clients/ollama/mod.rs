@@ -12,10 +12,9 @@ mod listing;
 mod translate;
 
 use crate::app::AppState;
-use crate::error::ApiError;
 use axum::Router;
-use axum::response::Response;
 use axum::routing::{get, post};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,9 +28,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/embeddings", post(call::embeddings))
 }
 
-/// Ollama's error shape: `{"error": message}` with the status of the error.
-fn error(err: ApiError) -> Response {
-    err.into_ollama_response()
+/// A time (ms since the epoch) as Ollama writes its dates: RFC 3339 with milliseconds, in UTC.
+fn rfc3339(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(at.max(SystemTime::UNIX_EPOCH)).to_string()
+}
+
+/// Now, as Ollama writes its `created_at`.
+fn now() -> String {
+    rfc3339(crate::core::clock::now_ms())
 }
 
 /// Our model id for a name an Ollama client sent (`smol:latest` is `smol`, unless a model is named so).
