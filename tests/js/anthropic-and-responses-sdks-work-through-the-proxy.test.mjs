@@ -4,20 +4,10 @@
 // router, which serves both: routed by `model`, keyed, recorded with token counts read from each API's own
 // usage shape, and our own refusals in Anthropic's error shape on its API.
 import { test, before, after } from "node:test";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import assert from "node:assert/strict";
-import { repoRoot } from "./lib/server.mjs";
 import { connect, ok, until } from "./lib/socket.mjs";
+import { needPython, runPython } from "./lib/python.mjs";
 import { needReal, modelsDir, startWithRealRouter } from "./lib/real.mjs";
-
-const python = process.env.LLAMA_DASHBOARD_PYTHON;
-function needPython() {
-  if (python && existsSync(python)) return false;
-  if (process.env.CI) throw new Error("CI must provide LLAMA_DASHBOARD_PYTHON with the anthropic and openai packages (scripts/test.sh sets it)");
-  return "LLAMA_DASHBOARD_PYTHON not set (scripts/test.sh sets it to a venv with the anthropic and openai packages)";
-}
 
 const skip = needReal() || needPython();
 const MODEL = "smol";
@@ -41,21 +31,8 @@ after(async () => {
   models?.cleanup();
 });
 
-function run(cmd, args, { timeoutMs }) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
-    let output = "";
-    proc.stdout.on("data", (c) => { output += c; });
-    proc.stderr.on("data", (c) => { output += c; });
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.on("error", (e) => { clearTimeout(timer); reject(e); });
-    proc.on("exit", (code, signal) => { clearTimeout(timer); resolve({ code, signal, output }); });
-  });
-}
-
 test("the Anthropic SDK (messages whole and streamed, count_tokens, errors) and the OpenAI SDK's responses API work, each request recorded with its tokens", { skip }, async (t) => {
-  const script = path.join(repoRoot, "tests/py/anthropic_and_responses_check.py");
-  const { code, signal, output } = await run(python, [script, "--base-url", server.url, "--model", MODEL, "--key", KEY], { timeoutMs: 180_000 });
+  const { code, signal, output } = await runPython("anthropic_and_responses_check.py", ["--base-url", server.url, "--model", MODEL, "--key", KEY], { timeoutMs: 180_000 });
   for (const line of output.trim().split("\n")) t.diagnostic(line);
   assert.equal(code, 0, `anthropic_and_responses_check.py exited with ${code ?? signal}:\n${output}`);
   assert.match(output, /all checks passed/, output);

@@ -5,40 +5,27 @@
 // refusals, `/models/sse` telling each change, and the dashboard's Models page still at /models for a browser.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBackends, chatOk, needReal, readSse } from "./lib/backends.mjs";
-import { modelsDir } from "./lib/real.mjs";
-import { freePort, until } from "./lib/socket.mjs";
+import { startBothKinds, chatOk, needReal, readSse } from "./lib/backends.mjs";
+import { until } from "./lib/socket.mjs";
 
 const skip = needReal();
 const ROUTER_MODEL = "smol";
 const OWN = "own";
 // What Open WebUI's backend (aiohttp) sends on every call of this connection type.
 const OPEN_WEBUI = { accept: "*/*", "content-type": "application/json", "user-agent": "Python/3.11 aiohttp/3.12" };
-let ctx, models, base, sse;
+let ctx, base, sse;
 
 before(async () => {
   if (skip) return;
-  models = modelsDir(ROUTER_MODEL);
-  ctx = await startBackends({
-    models: [{ name: OWN }],
-    config: {
-      router: { enabled: true, port: await freePort() },
-      startup: { autoStart: true, timeout: 30000 },
-      models: { directory: models.dir, maxLoaded: 2 },
-      performance: { contextSize: 1024, parallelSlots: 1 },
-    },
-  });
-  base = ctx.v1.replace(/\/v1$/, "");
+  ctx = await startBothKinds({ routerModel: ROUTER_MODEL, own: OWN });
+  base = ctx.base;
   const stream = await fetch(`${base}/models/sse`, { headers: OPEN_WEBUI });
   assert.equal(stream.status, 200);
   assert.match(stream.headers.get("content-type"), /^text\/event-stream/);
   sse = { events: [], done: null };
   sse.done = readSse(stream, (e) => { sse.events.push(e); }).catch(() => {});
 });
-after(async () => {
-  await ctx?.stop();
-  models?.cleanup();
-});
+after(() => ctx?.stop());
 
 const get = (path, headers = OPEN_WEBUI) => fetch(`${base}${path}`, { headers });
 const post = (path, body) => fetch(`${base}${path}`, { method: "POST", headers: OPEN_WEBUI, body: JSON.stringify(body) });

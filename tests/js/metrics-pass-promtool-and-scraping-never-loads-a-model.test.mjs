@@ -5,9 +5,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { startBackends, chatOk, needReal } from "./lib/backends.mjs";
-import { modelsDir } from "./lib/real.mjs";
-import { freePort, until } from "./lib/socket.mjs";
+import { startBothKinds, chatOk, needReal } from "./lib/backends.mjs";
+import { until } from "./lib/socket.mjs";
 
 const promtool = process.env.LLAMA_DASHBOARD_PROMTOOL;
 function needPromtool() {
@@ -18,27 +17,15 @@ function needPromtool() {
 const skip = needReal() || needPromtool();
 const ROUTER_MODEL = "smol";
 const OWN = "own";
-let ctx, models, base;
+let ctx, base;
 
 before(async () => {
   if (skip) return;
-  models = modelsDir(ROUTER_MODEL);
-  ctx = await startBackends({
-    models: [{ name: OWN }],
-    config: {
-      router: { enabled: true, port: await freePort() },
-      startup: { autoStart: true, timeout: 30000 },
-      models: { directory: models.dir, maxLoaded: 2 },
-      performance: { contextSize: 1024, parallelSlots: 1 },
-    },
-  });
-  base = ctx.v1.replace(/\/v1$/, "");
+  ctx = await startBothKinds({ routerModel: ROUTER_MODEL, own: OWN });
+  base = ctx.base;
   await until(async () => (await statuses())[ROUTER_MODEL], { timeoutMs: 30000, what: "the router's model to be listed" });
 });
-after(async () => {
-  await ctx?.stop();
-  models?.cleanup();
-});
+after(() => ctx?.stop());
 
 /** Each model's status.value from GET /models. */
 async function statuses() {

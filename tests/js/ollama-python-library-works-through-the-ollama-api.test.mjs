@@ -4,20 +4,10 @@
 // unload by generate without a prompt, 404 for an unknown model; each call recorded under the path the client
 // called with its token counts. Plus what the library does not show: the NDJSON lines as sent, and errors.
 import { test, before, after } from "node:test";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import assert from "node:assert/strict";
-import { repoRoot } from "./lib/server.mjs";
 import { connect, ok, until } from "./lib/socket.mjs";
+import { needPython, runPython } from "./lib/python.mjs";
 import { needReal, modelsDir, embeddingPreset, startWithRealRouter } from "./lib/real.mjs";
-
-const python = process.env.LLAMA_DASHBOARD_PYTHON;
-function needPython() {
-  if (python && existsSync(python)) return false;
-  if (process.env.CI) throw new Error("CI must provide LLAMA_DASHBOARD_PYTHON with the ollama package (scripts/test.sh sets it)");
-  return "LLAMA_DASHBOARD_PYTHON not set (scripts/test.sh sets it to a venv with the ollama package)";
-}
 
 const skip = needReal() || needPython();
 const CHAT = "smol";
@@ -44,22 +34,9 @@ after(async () => {
   models?.cleanup();
 });
 
-function run(cmd, args, { timeoutMs }) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
-    let output = "";
-    proc.stdout.on("data", (c) => { output += c; });
-    proc.stderr.on("data", (c) => { output += c; });
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.on("error", (e) => { clearTimeout(timer); reject(e); });
-    proc.on("exit", (code, signal) => { clearTimeout(timer); resolve({ code, signal, output }); });
-  });
-}
-
 test("the ollama library lists, shows, chats, generates, embeds, sees ps, loads and unloads, and gets 404 for an unknown model", { skip }, async (t) => {
-  const script = path.join(repoRoot, "tests/py/ollama_check.py");
-  const { code, signal, output } = await run(python, [
-    script, "--host", server.url, "--model", CHAT, "--embed-model", EMBED, "--embedding-size", String(embeddingLength),
+  const { code, signal, output } = await runPython("ollama_check.py", [
+    "--host", server.url, "--model", CHAT, "--embed-model", EMBED, "--embedding-size", String(embeddingLength),
   ], { timeoutMs: 240_000 });
   for (const line of output.trim().split("\n")) t.diagnostic(line);
   assert.equal(code, 0, `ollama_check.py exited with ${code ?? signal}:\n${output}`);

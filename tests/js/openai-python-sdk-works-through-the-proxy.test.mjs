@@ -1,22 +1,11 @@
 // The official OpenAI Python SDK against our /v1 proxy (real llama-server router, real model): runs
 // tests/py/openai_sdk_check.py with $LLAMA_DASHBOARD_PYTHON (scripts/test.sh makes a venv with a pinned `openai`).
 import { test, before, after } from "node:test";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import assert from "node:assert/strict";
-import { startServer, repoRoot } from "./lib/server.mjs";
+import { startServer } from "./lib/server.mjs";
 import { connect, ok, until } from "./lib/socket.mjs";
+import { needPython, runPython } from "./lib/python.mjs";
 import { needReal, modelsDir, embeddingPreset, startWithRealRouter } from "./lib/real.mjs";
-
-const python = process.env.LLAMA_DASHBOARD_PYTHON;
-
-/** Like needReal(): a missing Python skips locally and fails in CI. */
-function needPython() {
-  if (python && existsSync(python)) return false;
-  if (process.env.CI) throw new Error("CI must provide LLAMA_DASHBOARD_PYTHON, a Python with the openai package (scripts/test.sh sets it)");
-  return "LLAMA_DASHBOARD_PYTHON not set (scripts/test.sh sets it to a venv with the openai package)";
-}
 
 const skip = needReal() || needPython();
 const CHAT = "smol";
@@ -47,22 +36,9 @@ after(async () => {
   models?.cleanup();
 });
 
-function run(cmd, args, { timeoutMs }) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
-    let output = "";
-    proc.stdout.on("data", (c) => { output += c; });
-    proc.stderr.on("data", (c) => { output += c; });
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.on("error", (e) => { clearTimeout(timer); reject(e); });
-    proc.on("exit", (code, signal) => { clearTimeout(timer); resolve({ code, signal, output }); });
-  });
-}
-
 test("the Python SDK lists, chats (whole and streamed), completes, embeds, and gets typed errors", { skip }, async (t) => {
-  const script = path.join(repoRoot, "tests/py/openai_sdk_check.py");
-  const { code, signal, output } = await run(python, [
-    script, "--base-url", server.url, "--model", CHAT, "--embed-model", EMBED,
+  const { code, signal, output } = await runPython("openai_sdk_check.py", [
+    "--base-url", server.url, "--model", CHAT, "--embed-model", EMBED,
     "--embedding-size", String(embeddingLength), "--keyed-url", keyed.url, "--key", KEY,
   ], { timeoutMs: 180_000 });
   for (const line of output.trim().split("\n")) t.diagnostic(line);

@@ -11,36 +11,17 @@ Prints one line per check; exits 1 with the reason at the first failure, 2 on ba
 
 import argparse
 import sys
-import traceback
 
 import anthropic
+from checks import check, expect_error, run_checks
 from openai import OpenAI
 
 PROMPT = [{"role": "user", "content": "Say hi"}]
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
 def claude(base_url, api_key="sk-anything"):
     # No automatic retries: a retried failure would pass unseen.
     return anthropic.Anthropic(base_url=base_url.rstrip("/"), api_key=api_key, max_retries=0, timeout=120)
-
-
-def expect_error(kind, call):
-    try:
-        call()
-    except kind as err:
-        return err
-    except Exception as err:  # noqa: BLE001 - the wrong kind of error is the failure being reported
-        raise CheckFailed(f"expected {kind.__name__}, got {type(err).__name__}: {err}") from err
-    raise CheckFailed(f"expected {kind.__name__}, but the call succeeded")
 
 
 def message(sdk, args):
@@ -123,17 +104,7 @@ def main():
     ]
     if args.key:
         checks.append(("anthropic with a wrong API key", lambda: wrong_key(args)))
-    for name, run in checks:
-        try:
-            print(f"ok   {name}: {run()}", flush=True)
-        except CheckFailed as err:
-            print(f"FAIL {name}: {err}", flush=True)
-            return 1
-        except Exception:  # noqa: BLE001 - an SDK exception is a failure with its traceback
-            print(f"FAIL {name}:\n{traceback.format_exc()}", flush=True)
-            return 1
-    print("all checks passed", flush=True)
-    return 0
+    return run_checks(checks)
 
 
 if __name__ == "__main__":

@@ -12,21 +12,12 @@ failure, 2 on bad arguments.
 import argparse
 import datetime
 import sys
-import traceback
 
 import ollama
+from checks import check, expect_error, run_checks
 
 PROMPT = [{"role": "user", "content": "Say hi"}]
 OPTIONS = {"num_predict": 8, "temperature": 0}
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def listed(client, args):
@@ -97,12 +88,8 @@ def ps_load_unload(client, args):
 
 
 def unknown(client, _args):
-    try:
-        client.chat(model="no-such-model", messages=PROMPT, stream=False)
-    except ollama.ResponseError as err:
-        check(err.status_code == 404, f"status {err.status_code}: {err.error}")
-        return f"ResponseError {err.status_code}: {err.error}"
-    raise CheckFailed("an unknown model was served")
+    err = expect_error(ollama.ResponseError, lambda: client.chat(model="no-such-model", messages=PROMPT, stream=False), status_code=404)
+    return f"ResponseError {err.status_code}: {err.error}"
 
 
 def main():
@@ -123,17 +110,7 @@ def main():
         ("ps, unload and load", ps_load_unload),
         ("unknown model", unknown),
     ]
-    for name, run in checks:
-        try:
-            print(f"ok   {name}: {run(client, args)}", flush=True)
-        except CheckFailed as err:
-            print(f"FAIL {name}: {err}", flush=True)
-            return 1
-        except Exception:  # noqa: BLE001 - a library exception is a failure with its traceback
-            print(f"FAIL {name}:\n{traceback.format_exc()}", flush=True)
-            return 1
-    print("all checks passed", flush=True)
-    return 0
+    return run_checks([(name, lambda run=run: run(client, args)) for name, run in checks])
 
 
 if __name__ == "__main__":

@@ -11,39 +11,17 @@ Prints one line per check; exits 1 with the reason at the first failure, 2 on ba
 import argparse
 import math
 import sys
-import traceback
 
 import openai
+from checks import check, expect_error, run_checks
 from openai import OpenAI
 
 PROMPT = [{"role": "user", "content": "Say hi"}]
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
 def client(base_url, api_key="sk-anything"):
     # No automatic retries: a retried failure would pass unseen. A shorter timeout than the default 10 minutes.
     return OpenAI(base_url=base_url.rstrip("/") + "/v1", api_key=api_key, max_retries=0, timeout=120)
-
-
-def expect_error(kind, call, **attrs):
-    try:
-        call()
-    except kind as err:
-        for name, want in attrs.items():
-            got = getattr(err, name, None)
-            check(got == want, f"{kind.__name__}.{name}: expected {want!r}, got {got!r} ({err})")
-        return err
-    except Exception as err:  # noqa: BLE001 - the wrong kind of error is the failure being reported
-        raise CheckFailed(f"expected {kind.__name__}, got {type(err).__name__}: {err}") from err
-    raise CheckFailed(f"expected {kind.__name__}, but the call succeeded")
 
 
 def models_list(sdk, args):
@@ -155,19 +133,7 @@ def main():
     ]
     if args.keyed_url:
         checks.append(("api keys -> AuthenticationError", lambda: api_keys(args)))
-    for name, run in checks:
-        try:
-            detail = run()
-        except CheckFailed as err:
-            print(f"FAIL {name}: {err}", flush=True)
-            return 1
-        except Exception as err:  # noqa: BLE001 - any SDK error is a failed check, reported with its trace
-            print(f"FAIL {name}: {type(err).__name__}: {err}", flush=True)
-            traceback.print_exc()
-            return 1
-        print(f"ok   {name}: {detail}", flush=True)
-    print("all checks passed", flush=True)
-    return 0
+    return run_checks(checks)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import { linkSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { startServer } from "./server.mjs";
 import { connect, ok, freePort, tempDir, until } from "./socket.mjs";
-import { llamaServer, realModel } from "./real.mjs";
+import { llamaServer, realModel, modelsDir } from "./real.mjs";
 
 export { readSse, fakeBin } from "./fake-router.mjs";
 
@@ -115,6 +115,30 @@ export async function startBackends({ models, backends = {}, config = {}, env = 
     },
   };
   return ctx;
+}
+
+/**
+ * Both kinds of model on one server: `routerModel`, the real model in the models directory served by the real
+ * llama-server router, and the own backend `own` (the real model too); `base` is the server's URL. `stop()`
+ * also removes the models directory.
+ */
+export async function startBothKinds({ routerModel, own }) {
+  const models = modelsDir(routerModel);
+  try {
+    const ctx = await startBackends({
+      models: [{ name: own }],
+      config: {
+        router: { enabled: true, port: await freePort() },
+        startup: { autoStart: true, timeout: 30000 },
+        models: { directory: models.dir, maxLoaded: 2 },
+        performance: { contextSize: 1024, parallelSlots: 1 },
+      },
+    });
+    return { ...ctx, base: ctx.v1.replace(/\/v1$/, ""), stop: async () => { try { await ctx.stop(); } finally { models.cleanup(); } } };
+  } catch (err) {
+    models.cleanup();
+    throw err;
+  }
 }
 
 /** The backend model `id` from models:list. */
