@@ -44,10 +44,15 @@ impl BodySample {
     pub fn usage(&self) -> Usage {
         let last: Option<UsageFields> =
             last_object(&self.tail, b"\"usage\":").or_else(|| last_object(&self.head, b"\"usage\":"));
-        let first: Option<UsageFields> = first_object(&self.head, b"\"usage\":");
-        let usage = match (last, first) {
-            (Some(last), Some(first)) => Some(last.or(first)),
-            (last, first) => last.or(first),
+        // The first one is looked for only when the last lacks a count (every request pays for this scan).
+        let usage = match last {
+            Some(last) if last.prompt().is_none() || last.completion().is_none() => {
+                Some(match first_object(&self.head, b"\"usage\":") {
+                    Some(first) => last.or(first),
+                    None => last,
+                })
+            }
+            other => other,
         };
         let timings = last_object(&self.tail, b"\"timings\":").or_else(|| last_object(&self.head, b"\"timings\":"));
         Usage::from_parts(usage.unwrap_or_default(), timings.unwrap_or_default())
