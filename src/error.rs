@@ -54,6 +54,9 @@ pub enum ApiError {
     /// The model's upstream failed or could not be reached.
     #[error("{0}")]
     Upstream(String),
+    /// The Hugging Face hub (or the `HF_ENDPOINT` mirror) refused or failed a request.
+    #[error("{0}")]
+    Hub(String),
     /// Storage or I/O failure; details are logged, the client gets a short message.
     #[error("{0}")]
     Internal(String),
@@ -87,6 +90,7 @@ impl ApiError {
             Self::QueueTimeout { .. } => "QUEUE_TIMEOUT",
             Self::Upstream(_) => "UPSTREAM_ERROR",
             Self::Backend(_) => "BACKEND_ERROR",
+            Self::Hub(_) => "HUB_ERROR",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -112,7 +116,7 @@ impl ApiError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::QueueFull { .. } | Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Router(_) | Self::QueueTimeout { .. } | Self::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Upstream(_) | Self::Hub(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,9 +132,12 @@ impl ApiError {
             Self::NotFound(_) | Self::ModelNotFound(_) | Self::UnknownEvent(_) => "not_found_error",
             Self::Unauthorized(_) | Self::InvalidApiKey(_) => "authentication_error",
             Self::QueueFull { .. } | Self::Busy(_) => "rate_limit_error",
-            Self::Router(_) | Self::Internal(_) | Self::QueueTimeout { .. } | Self::Upstream(_) | Self::Backend(_) => {
-                "server_error"
-            }
+            Self::Router(_)
+            | Self::Internal(_)
+            | Self::QueueTimeout { .. }
+            | Self::Upstream(_)
+            | Self::Backend(_)
+            | Self::Hub(_) => "server_error",
         }
     }
 
@@ -157,6 +164,7 @@ impl From<crate::backends::BackendError> for ApiError {
     fn from(err: crate::backends::BackendError) -> Self {
         match err {
             crate::backends::BackendError::NotConfigured(model) => Self::ModelNotFound(model),
+            pinned @ crate::backends::BackendError::Pinned { .. } => Self::Conflict(pinned.to_string()),
             other => Self::Backend(other.to_string()),
         }
     }
@@ -235,6 +243,7 @@ impl From<crate::models::ModelError> for ApiError {
             E::BadName(message) => Self::bad("model", message),
             E::NotForwarded(message) => Self::NotFound(message),
             E::Router(message) => Self::Router(message),
+            E::Pinned(message) => Self::Conflict(message),
             E::Backend(err) => err.into(),
             E::Admission(err) => err.into(),
             E::Db(err) => err.into(),

@@ -189,6 +189,7 @@ async fn build(
         latest,
         started: Instant::now(),
         listen_addr,
+        pulls: crate::pull::service::Pulls::new(stages.tasks.child_token()),
     });
     Ok(Built { state, latest_tx, telemetry_rx, children: vec![router_task, backends_task] })
 }
@@ -230,6 +231,7 @@ fn spawn_tasks(
         .run(),
     );
     tasks.spawn(crate::retention::run(state.db.clone(), state.settings.clone(), cancel.clone()));
+    tasks.spawn(state.pulls.clone().drain());
     let (activity, db, bus) = (state.activity.clone(), state.db.clone(), state.bus.clone());
     tasks.spawn(crate::proxy::stats::run(activity, db, bus, cancel.clone()));
     let s = state.clone();

@@ -51,6 +51,8 @@ pub struct Services {
     pub started: Instant,
     /// Where the public listener is bound (a token may not be removed while it is not loopback).
     pub listen_addr: SocketAddr,
+    /// Downloads from the Hugging Face hub running in the background (`models:pull`).
+    pub pulls: crate::pull::service::Pulls,
 }
 
 impl Services {

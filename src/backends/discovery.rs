@@ -52,6 +52,7 @@ pub fn found_in(dir: &Path, state: ModelOrigin) -> std::io::Result<Vec<BackendMo
             ttl: None,
             aliases: Vec::new(),
             mmproj: f.projector.map(|p| p.to_string_lossy().into_owned()),
+            pinned: false,
         })
         .collect())
 }
@@ -109,6 +110,7 @@ mod tests {
             ttl: None,
             aliases: Vec::new(),
             mmproj: None,
+            pinned: false,
         }
     }
 

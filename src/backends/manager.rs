@@ -134,6 +134,13 @@ impl Manager {
                 self.request_stop(&id, reason);
                 let _ = reply.send(Ok(()));
             }
+            Command::Preview { model, reply } => {
+                let answer = match config.backends.model(&model) {
+                    Some(spec) => Ok(self.preview(&config, spec)),
+                    None => Err(BackendError::NotConfigured(model)),
+                };
+                let _ = reply.send(answer);
+            }
             Command::Reset { model, reply } => {
                 if let Some(slot) = self.slots.get_mut(&model) {
                     slot.forget_crashes();
@@ -185,13 +192,7 @@ impl Manager {
     /// Makes room for the backend and starts it when there is room: the decisions are [`plan`]'s, made
     /// again on every request, ready, exit and tick while it is wanted.
     fn make_room_and_start(&mut self, config: &Config, spec: &BackendModel) {
-        let memory = self
-            .latest
-            .borrow()
-            .as_ref()
-            .map(|s| FreeMemory { bytes: memory::free_bytes(s), sampled_at_ms: s.timestamp });
-        let input = PlanInput { wanted: &spec.name, max_running: config.backends.max_running, memory };
-        let plan = plan::plan(&self.views(config), &input);
+        let plan = plan::plan(&self.views(config), &self.plan_input(config, &spec.name));
         for (id, reason) in plan.stop {
             self.request_stop(&id, reason.as_str());
         }
@@ -201,6 +202,40 @@ impl Manager {
         if plan.start {
             self.start(config, spec);
         }
+    }
+
+    /// What a start of `spec` would do now, as if it were wanted and past any backoff; nothing is applied.
+    fn preview(&self, config: &Config, spec: &BackendModel) -> plan::Plan {
+        let mut views = self.views(config);
+        let need = self.metadata.need(&config.backends, spec).and_then(Result::ok);
+        match views.iter_mut().find(|v| v.id == spec.name) {
+            Some(view) => {
+                view.want_start = true;
+                view.in_backoff = false;
+            }
+            None => views.push(SlotView {
+                id: &spec.name,
+                state: BackendState::Stopped,
+                group: Some(spec.group_name()),
+                reason: None,
+                last_active: None,
+                need,
+                stopped_at_ms: None,
+                want_start: true,
+                in_backoff: false,
+                pinned: spec.pinned,
+            }),
+        }
+        plan::plan(&views, &self.plan_input(config, &spec.name))
+    }
+
+    fn plan_input<'a>(&self, config: &Config, wanted: &'a str) -> PlanInput<'a> {
+        let memory = self
+            .latest
+            .borrow()
+            .as_ref()
+            .map(|s| FreeMemory { bytes: memory::free_bytes(s), sampled_at_ms: s.timestamp });
+        PlanInput { wanted, max_running: config.backends.max_running, memory }
     }
 
     /// Every backend as [`plan`] sees it.
@@ -219,14 +254,23 @@ impl Manager {
                 stopped_at_ms: slot.stopped_at_ms,
                 want_start: slot.want_start,
                 in_backoff: !slot.backoff.passed(now),
+                pinned: model.is_some_and(|m| m.pinned),
             }
         };
         self.slots.iter().map(view).collect()
     }
 
+    /// Fails the waiters. Not enough memory marks the backend `error`; pinned models in the way do not
+    /// (nothing is wrong with it: it may start once they are unpinned).
     fn refuse(&mut self, id: &str, err: BackendError) {
         tracing::warn!(model = %id, "{err}");
         self.fail_waiters(id, err.clone());
+        if let BackendError::Pinned { .. } = err {
+            if let Some(slot) = self.slots.get_mut(id) {
+                slot.want_start = false;
+            }
+            return;
+        }
         self.set(id, |s| {
             s.state = BackendState::Error;
             s.error = Some(err.to_string());

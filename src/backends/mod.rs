@@ -9,7 +9,7 @@ mod manager;
 pub mod memory;
 mod metadata;
 pub mod persist;
-mod plan;
+pub mod plan;
 
 pub use metadata::MetadataCache;
 
@@ -100,6 +100,11 @@ pub enum BackendError {
         crash_loop::CRASHES, crash_loop::WINDOW.as_secs() / 60, lines_suffix(.lines)
     )]
     CrashLoop { model: String, error: String, lines: Vec<String> },
+    #[error(
+        "backend '{model}' cannot start without stopping pinned model(s) {} ({why}); unpin or unload them first",
+        pinned.join(", ")
+    )]
+    Pinned { model: String, pinned: Vec<String>, why: &'static str },
     #[error("backend '{0}' was stopped before it became ready")]
     Stopped(String),
     #[error("the backend manager is not running")]
@@ -124,6 +129,7 @@ enum Command {
     Stop { model: String, reason: &'static str, reply: Reply<()> },
     StopAll { reason: &'static str, reply: Reply<Vec<String>> },
     Reset { model: String, reply: Reply<()> },
+    Preview { model: String, reply: Reply<plan::Plan> },
 }
 
 /// Cheap to clone; lives in `AppState`.
@@ -160,6 +166,13 @@ impl BackendsHandle {
     pub async fn reset(&self, model: &str) -> Result<(), BackendError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Command::Reset { model: model.into(), reply }).await.map_err(|_| BackendError::Closed)?;
+        answer.await.map_err(|_| BackendError::Closed)?
+    }
+
+    /// What a start of `model` would do now (which backends it stops, or why it is refused); changes nothing.
+    pub async fn preview(&self, model: &str) -> Result<plan::Plan, BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::Preview { model: model.into(), reply }).await.map_err(|_| BackendError::Closed)?;
         answer.await.map_err(|_| BackendError::Closed)?
     }
 

@@ -26,6 +26,8 @@ pub struct SlotView<'a> {
     pub want_start: bool,
     /// Its crash backoff has not passed yet.
     pub in_backoff: bool,
+    /// Never stopped to make room.
+    pub pinned: bool,
 }
 
 impl SlotView<'_> {
@@ -40,6 +42,11 @@ impl SlotView<'_> {
 
     fn need_bytes(&self) -> u64 {
         self.need.map_or(0, |n| n.total_bytes)
+    }
+
+    /// Ready and not pinned: may be stopped to make room.
+    fn evictable(&self) -> bool {
+        self.state == BackendState::Ready && !self.pinned
     }
 }
 
@@ -100,12 +107,17 @@ pub fn plan(slots: &[SlotView<'_>], input: &PlanInput<'_>) -> Plan {
     if let Err(err) = room.could_fit(&wanted) {
         return Plan { refuse: Some(err), ..Plan::default() };
     }
+    if let Err(err) = room.pinned_in_the_way(&wanted) {
+        return Plan { refuse: Some(err), ..Plan::default() };
+    }
     room.swap_groups(&wanted);
     if let Err(err) = room.free_memory(&wanted) {
-        // Every ready backend is stopping by now: there is nothing left to evict.
+        // Every unpinned ready backend is stopping by now: there is nothing left to evict.
         return Plan { stop: room.stops, refuse: Some(err), start: false };
     }
-    room.evict_past_max();
+    if let Err(err) = room.evict_past_max(&wanted) {
+        return Plan { stop: room.stops, refuse: Some(err), start: false };
+    }
     let start = room.may_start(&wanted);
     Plan { stop: room.stops, refuse: None, start }
 }
@@ -130,11 +142,32 @@ impl<'v> Room<'_, 'v> {
         self.stops.push((id.to_string(), reason));
     }
 
-    /// Whether the wanted backend would fit once every other backend of ours stopped.
+    /// Whether the wanted backend would fit once every unpinned backend of ours stopped; when only
+    /// stopping pinned ones too would make it fit, the refusal names them.
     fn could_fit(&self, wanted: &SlotView) -> Result<(), BackendError> {
         let (Some(need), Some(free)) = (wanted.need, self.free_now()) else { return Ok(()) };
-        let ours: u64 = self.others().filter(|s| s.running()).map(SlotView::need_bytes).sum();
-        not_enough(wanted, need, free.saturating_add(ours))
+        let running = || self.others().filter(|s| s.running());
+        let unpinned: u64 = running().filter(|s| !s.pinned).map(SlotView::need_bytes).sum();
+        let pinned: u64 = running().filter(|s| s.pinned).map(SlotView::need_bytes).sum();
+        let with_unpinned = free.saturating_add(unpinned);
+        if with_unpinned < need.total_bytes && with_unpinned.saturating_add(pinned) >= need.total_bytes {
+            return Err(self.pinned_refusal(wanted, "memory"));
+        }
+        not_enough(wanted, need, with_unpinned)
+    }
+
+    /// A pinned backend of another group holds its port and memory: the wanted one could never start.
+    fn pinned_in_the_way(&self, wanted: &SlotView) -> Result<(), BackendError> {
+        let other_group = |s: &&SlotView| s.group.is_none() || s.group != wanted.group;
+        if self.others().any(|s| s.pinned && s.occupies() && other_group(&s)) {
+            return Err(self.pinned_refusal(wanted, "group swap"));
+        }
+        Ok(())
+    }
+
+    fn pinned_refusal(&self, wanted: &SlotView, why: &'static str) -> BackendError {
+        let pinned = self.others().filter(|s| s.pinned && s.running()).map(|s| s.id.to_string()).collect();
+        BackendError::Pinned { model: wanted.id.to_string(), pinned, why }
     }
 
     /// Free memory from the sample, plus what our backends stopping (or stopped since it) give back.
@@ -150,7 +183,7 @@ impl<'v> Room<'_, 'v> {
     fn swap_groups(&mut self, wanted: &SlotView) {
         let others: Vec<String> = self
             .others()
-            .filter(|s| s.state == BackendState::Ready && (s.group.is_none() || s.group != wanted.group))
+            .filter(|s| s.evictable() && (s.group.is_none() || s.group != wanted.group))
             .map(|s| s.id.to_string())
             .collect();
         for id in others {
@@ -170,21 +203,26 @@ impl<'v> Room<'_, 'v> {
         not_enough(wanted, need, free)
     }
 
-    fn evict_past_max(&mut self) {
-        let Ok(max) = usize::try_from(self.input.max_running) else { return };
+    /// Stops the least recently used past `max_running`; refuses when only pinned ones are left to stop.
+    fn evict_past_max(&mut self, wanted: &SlotView) -> Result<(), BackendError> {
+        let Ok(max) = usize::try_from(self.input.max_running) else { return Ok(()) };
         if max == 0 {
-            return;
+            return Ok(());
         }
         while self.others().filter(|s| s.running()).count() >= max {
-            let Some(lru) = self.least_recently_used() else { return };
+            let Some(lru) = self.least_recently_used() else {
+                let only_pinned = self.others().filter(|s| s.running()).all(|s| s.pinned);
+                return if only_pinned { Err(self.pinned_refusal(wanted, "backends.maxRunning")) } else { Ok(()) };
+            };
             let id = lru.id.to_string();
             self.stop(&id, StopReason::Evicted);
         }
+        Ok(())
     }
 
-    /// The first of the least recently used ready backends other than the wanted one.
+    /// The first of the least recently used unpinned ready backends other than the wanted one.
     fn least_recently_used(&self) -> Option<&SlotView<'v>> {
-        self.others().filter(|s| s.state == BackendState::Ready).min_by_key(|s| s.last_active)
+        self.others().filter(|s| s.evictable()).min_by_key(|s| s.last_active)
     }
 
     /// Wanted, not running, past its backoff, and nothing in the way: no other group holding a port or

@@ -20,6 +20,7 @@ fn slot(id: &'static str, state: BackendState) -> SlotView<'static> {
         stopped_at_ms: None,
         want_start: false,
         in_backoff: false,
+        pinned: false,
     }
 }
 
@@ -171,4 +172,54 @@ fn without_a_memory_sample_or_a_known_need_there_is_no_memory_check() {
 #[test]
 fn an_unknown_wanted_backend_plans_nothing() {
     assert_eq!(plan(&[slot("a", Ready)], &input(1, Some(0))), Plan::default());
+}
+
+fn pinned(view: SlotView<'static>) -> SlotView<'static> {
+    SlotView { pinned: true, ..view }
+}
+
+fn refused_by(plan: &Plan) -> Option<(Vec<String>, &'static str)> {
+    match &plan.refuse {
+        Some(BackendError::Pinned { pinned, why, .. }) => Some((pinned.clone(), why)),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_pinned_backend_of_another_group_refuses_the_swap_and_nothing_is_stopped() {
+    let t0 = Instant::now();
+    let slots = [pinned(slot("kept", Ready)), slot("other", Ready), ready_in_g("same", t0, 1), wanted()];
+    let plan = plan(&slots, &input(0, None));
+    assert_eq!(refused_by(&plan), Some((vec!["kept".to_string()], "group swap")));
+    assert!(plan.stop.is_empty() && !plan.start);
+}
+
+#[test]
+fn eviction_for_memory_or_max_running_passes_over_pinned_backends() {
+    let t0 = Instant::now();
+    let slots = [
+        SlotView { need: need(2), ..pinned(ready_in_g("oldest-pinned", t0, 1)) },
+        SlotView { need: need(2), ..ready_in_g("old", t0, 10) },
+        SlotView { need: need(2), ..ready_in_g("recent", t0, 30) },
+        SlotView { need: need(2), ..wanted() },
+    ];
+    assert_eq!(stops(&plan(&slots, &input(0, Some(1)))), [("old", "memory")]);
+    assert_eq!(stops(&plan(&slots, &input(3, None))), [("old", "evicted")]);
+}
+
+#[test]
+fn a_load_that_only_fits_by_stopping_pinned_backends_is_refused_naming_them() {
+    let t0 = Instant::now();
+    let memory = [
+        SlotView { need: need(4), ..pinned(ready_in_g("big", t0, 1)) },
+        SlotView { need: need(1), ..ready_in_g("small", t0, 10) },
+        SlotView { need: need(4), ..wanted() },
+    ];
+    let plan = plan(&memory, &input(0, Some(1)));
+    assert_eq!(refused_by(&plan), Some((vec!["big".to_string()], "memory")));
+    assert!(plan.stop.is_empty(), "nothing is stopped for a load that cannot happen");
+
+    let full = [pinned(ready_in_g("a", t0, 1)), pinned(ready_in_g("b", t0, 2)), wanted()];
+    let plan = super::plan(&full, &input(2, None));
+    assert_eq!(refused_by(&plan), Some((vec!["a".to_string(), "b".to_string()], "backends.maxRunning")));
 }

@@ -2,6 +2,7 @@
 //! Projector files (`mmproj*`) and the non-first parts of split models are not models of their own.
 
 mod entry;
+pub mod remove;
 
 pub use entry::{CatalogEntry, Fingerprint, scan_with_metadata};
 use std::path::{Path, PathBuf};

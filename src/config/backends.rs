@@ -95,6 +95,9 @@ pub struct BackendModel {
     /// A vision projector, passed as `--mmproj` (paired automatically by discovery and import).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mmproj: Option<String>,
+    /// Never stopped to make room (group swap, memory, `maxRunning`) nor for being idle.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 impl BackendModel {
@@ -144,6 +147,7 @@ mod tests {
             ttl: None,
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
             mmproj: None,
+            pinned: false,
         }
     }
 

@@ -124,6 +124,7 @@ mod tests {
             ttl: None,
             aliases: Vec::new(),
             mmproj: None,
+            pinned: false,
         }
     }
 

@@ -265,6 +265,12 @@ impl Gates {
         map.get(model).and_then(|g| g.last_active.lock().ok().map(|at| at.into_std()))
     }
 
+    /// Requests of `model` being served and waiting in its queue now.
+    pub fn load_of(&self, model: &str) -> (usize, usize) {
+        let Ok(map) = self.map.lock() else { return (0, 0) };
+        map.get(model).map_or((0, 0), |g| (g.active.load(Ordering::Relaxed), g.queued.load(Ordering::Relaxed)))
+    }
+
     /// Requests running now, over all models.
     pub fn active_total(&self) -> usize {
         self.map.lock().map(|m| m.values().map(|g| g.active.load(Ordering::Relaxed)).sum()).unwrap_or(0)

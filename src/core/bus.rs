@@ -27,11 +27,14 @@ pub enum LiveEvent {
     ModelsUpdated(Value),
     RequestsCompleted(Value),
     RequestsStats(Value),
+    PullProgress(Value),
+    PullDone(Value),
+    PullError(Value),
 }
 
 impl LiveEvent {
     /// Every broadcast name, in the order of the docs; the browser client mirrors this list.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 12] = [
         "snapshot",
         "metrics:update",
         "logs:entry",
@@ -41,6 +44,9 @@ impl LiveEvent {
         "models:updated",
         "requests:completed",
         "requests:stats",
+        "models:pull:progress",
+        "models:pull:done",
+        "models:pull:error",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -53,6 +59,9 @@ impl LiveEvent {
             Self::ModelsUpdated(_) => "models:updated",
             Self::RequestsCompleted(_) => "requests:completed",
             Self::RequestsStats(_) => "requests:stats",
+            Self::PullProgress(_) => "models:pull:progress",
+            Self::PullDone(_) => "models:pull:done",
+            Self::PullError(_) => "models:pull:error",
         }
     }
 
@@ -65,7 +74,10 @@ impl LiveEvent {
             | Self::ModelsStatus(v)
             | Self::ModelsUpdated(v)
             | Self::RequestsCompleted(v)
-            | Self::RequestsStats(v) => v,
+            | Self::RequestsStats(v)
+            | Self::PullProgress(v)
+            | Self::PullDone(v)
+            | Self::PullError(v) => v,
         }
     }
 }
@@ -203,6 +215,9 @@ mod tests {
             LiveEvent::ModelsUpdated(Value::Null),
             LiveEvent::RequestsCompleted(Value::Null),
             LiveEvent::RequestsStats(Value::Null),
+            LiveEvent::PullProgress(Value::Null),
+            LiveEvent::PullDone(Value::Null),
+            LiveEvent::PullError(Value::Null),
         ];
         for event in &events {
             assert_eq!(LiveEvent::NAMES.iter().filter(|n| **n == event.name()).count(), 1, "{}", event.name());

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_model_metadata.sql")),
     (3, include_str!("../../migrations/0003_proxy.sql")),
+    (4, include_str!("../../migrations/0004_pins.sql")),
 ];
 
 pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {

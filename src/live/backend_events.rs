@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::backends::{discovery, persist};
 use crate::config::ModelOrigin;
 use crate::error::ApiError;
+use crate::models::ModelStatus;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -50,8 +51,9 @@ fn allowed_dir(state: &AppState, dir: &str) -> Result<PathBuf, ApiError> {
     Ok(canonical)
 }
 
-/// Keys of a backend model that `models:update` may change (name and path identify it).
-const UPDATABLE: [&str; 5] = ["group", "aliases", "state", "ttl", "spawn"];
+/// Keys of a backend model that `models:update` may change (its path identifies its file: a new file is a new
+/// backend). A rename needs it unloaded: a running process answers to its name.
+const UPDATABLE: [&str; 8] = ["name", "group", "aliases", "state", "ttl", "spawn", "mmproj", "pinned"];
 
 /// `models:update` for one of our own backends: the changes are checked like the init file would be,
 /// then `backends.models` is saved (backup, atomic) and applies from the next start of the backend.
@@ -66,11 +68,17 @@ pub async fn models_update(state: &AppState, p: &Params, id: &str) -> Result<Val
             format!("cannot be changed (only {})", UPDATABLE.join(", ")),
         ));
     }
+    let renamed = changes.get("name").and_then(Value::as_str).filter(|name| *name != id);
+    if renamed.is_some()
+        && state.models.get(id).is_some_and(|m| !matches!(m.live.status, ModelStatus::Unloaded | ModelStatus::Error))
+    {
+        return Err(ApiError::Conflict(format!("'{id}' is running; unload it before renaming it")));
+    }
     persist::update_models(&state.config_store, true, |current| edited_models(current, id, changes).map(Some)).await?;
     if changes.contains_key("ttl") {
         state.models.forget_keep_alive(id);
     }
-    let model = state.models.get(id);
+    let model = state.models.get(renamed.unwrap_or(id));
     state.models.publish_list();
     Ok(json!({"model": model}))
 }

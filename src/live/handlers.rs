@@ -11,7 +11,7 @@ use crate::models::{ModelKind, ModelView};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 26] = [
+pub const EVENTS: [&str; 33] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -20,6 +20,13 @@ pub const EVENTS: [&str; 26] = [
     "models:update",
     "models:import",
     "models:reset",
+    "models:plan",
+    "models:delete",
+    "models:pull:search",
+    "models:pull:files",
+    "models:pull",
+    "models:pull:cancel",
+    "models:pull:list",
     "router:init:load",
     "router:init:validate",
     "router:init:save",
@@ -76,6 +83,13 @@ async fn handle_json(state: &AppState, event: &str, p: &Params) -> Result<Value,
             let id = find_model(state, p)?.id;
             Ok(json!(state.models.reset(&id).await?))
         }
+        "models:plan" => super::plan_events::models_plan(state, p).await,
+        "models:delete" => super::plan_events::models_delete(state, p).await,
+        "models:pull:search" => super::pull_events::search(state, p).await,
+        "models:pull:files" => super::pull_events::files(state, p).await,
+        "models:pull" => super::pull_events::start(state, p).await,
+        "models:pull:cancel" => super::pull_events::cancel(state, p).await,
+        "models:pull:list" => super::pull_events::list(state, p).await,
         "requests:list" => proxy_events::requests_list(state, p).await,
         "requests:stats" => proxy_events::requests_stats(state, p).await,
         "requests:history" => proxy_events::requests_history(state, p).await,
@@ -220,7 +234,7 @@ async fn router_control(state: &AppState, action: RouterAction) -> Result<Value,
 }
 
 /// The model named by the `id` field; it must be listed, so no client string reaches the filesystem.
-fn find_model(state: &AppState, p: &Params) -> Result<ModelView, ApiError> {
+pub fn find_model(state: &AppState, p: &Params) -> Result<ModelView, ApiError> {
     let id = p.opt_str("id", 512)?.ok_or_else(|| ApiError::bad("id", "is required"))?;
     state.models.get(&id).ok_or(ApiError::ModelNotFound(id))
 }

@@ -48,6 +48,11 @@ pub async fn save(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     if restarted {
         state.router.restart().await.map_err(|e| ApiError::Router(e.to_string()))?;
     }
+    if before.backends.models != after.backends.models {
+        // A backend added, removed or edited here shows on every page at once, with its file's facts.
+        state.models.refresh_backend_metadata().await?;
+        state.models.publish_list();
+    }
     let restart_needed: Vec<&str> =
         NEEDS_PROCESS_RESTART.into_iter().filter(|key| section(&before, key) != section(&after, key)).collect();
     Ok(json!({

@@ -10,8 +10,10 @@ pub mod handlers;
 mod incoming;
 mod init_save;
 pub mod payload;
+mod plan_events;
 mod presets;
 mod proxy_events;
+mod pull_events;
 mod session;
 
 use crate::app::AppState;

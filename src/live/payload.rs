@@ -46,6 +46,25 @@ impl Params {
         Ok(Some(s.to_string()))
     }
 
+    /// A list of strings (absent: empty), at most `max_items` of at most `max_len` characters each.
+    pub fn opt_str_list(&self, field: &str, max_items: usize, max_len: usize) -> Result<Vec<String>, ApiError> {
+        let Some(v) = self.present(field) else {
+            return Ok(Vec::new());
+        };
+        let items = v.as_array().ok_or_else(|| ApiError::bad(field, format!("must be a list, got {}", kind(v))))?;
+        if items.len() > max_items {
+            return Err(ApiError::bad(field, format!("must have at most {max_items} items")));
+        }
+        items
+            .iter()
+            .map(|item| match item.as_str() {
+                Some(s) if s.len() <= max_len => Ok(s.to_string()),
+                Some(_) => Err(ApiError::bad(field, format!("items must be at most {max_len} characters"))),
+                None => Err(ApiError::bad(field, format!("items must be strings, got {}", kind(item)))),
+            })
+            .collect()
+    }
+
     pub fn one_of(&self, field: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
         let Some(s) = self.opt_str(field, 64)? else {
             return Ok(None);

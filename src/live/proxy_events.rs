@@ -54,17 +54,29 @@ pub async fn requests_stats(state: &AppState, p: &Params) -> Result<Value, ApiEr
     crate::proxy::stats::payload(&state.activity, &state.db, since).await
 }
 
-/// `{id, changes: {ttl}}`: `ttl` in seconds (0 = never unload) or `null` for `models.idleTimeoutSec`.
+/// `{id, changes: {ttl?, pinned?}}`: `ttl` in seconds (0 = never unload) or `null` for
+/// `models.idleTimeoutSec`; `pinned` keeps the model from being evicted or idle-unloaded.
 pub async fn models_update(state: &AppState, p: &Params, id: String) -> Result<Value, ApiError> {
     let changes = p.required_object("changes")?;
-    if let Some(key) = changes.keys().find(|k| k.as_str() != "ttl") {
-        return Err(ApiError::bad(format!("changes.{key}"), "cannot be changed for router-mode models (only ttl)"));
+    if let Some(key) = changes.keys().find(|k| !["ttl", "pinned"].contains(&k.as_str())) {
+        return Err(ApiError::bad(
+            format!("changes.{key}"),
+            "cannot be changed for router-mode models (only ttl and pinned)",
+        ));
     }
+    if changes.is_empty() {
+        return Err(ApiError::bad("changes", "must name a setting to change (ttl, pinned)"));
+    }
+    let pinned = match changes.get("pinned") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(v) => return Err(ApiError::bad("changes.pinned", format!("must be true or false, got {}", json_kind(v)))),
+    };
     let ttl = match changes.get("ttl") {
-        None => return Err(ApiError::bad("changes", "must name a setting to change (ttl)")),
-        Some(Value::Null) => None,
+        None => None,
+        Some(Value::Null) => Some(None),
         Some(v) => match v.as_i64() {
-            Some(n) if (0..=MAX_TTL_SEC).contains(&n) => Some(n),
+            Some(n) if (0..=MAX_TTL_SEC).contains(&n) => Some(Some(n)),
             Some(n) => {
                 return Err(ApiError::bad("changes.ttl", format!("must be between 0 and {MAX_TTL_SEC}, got {n}")));
             }
@@ -73,8 +85,13 @@ pub async fn models_update(state: &AppState, p: &Params, id: String) -> Result<V
             }
         },
     };
-    state.models.set_ttl(&id, ttl).await?;
-    tracing::info!(model = %id, ttl = ?ttl, "model settings updated");
+    if let Some(pinned) = pinned {
+        state.models.set_router_pinned(&id, pinned).await?;
+    }
+    if let Some(ttl) = ttl {
+        state.models.set_ttl(&id, ttl).await?;
+    }
+    tracing::info!(model = %id, ttl = ?ttl, pinned = ?pinned, "model settings updated");
     let model = state.models.get(&id);
     state.models.publish_list();
     Ok(json!({"model": model}))

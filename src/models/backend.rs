@@ -21,7 +21,7 @@ impl Models {
         Some(self.backend_view(&config, model, self.free_memory()))
     }
 
-    fn free_memory(&self) -> Option<u64> {
+    pub(super) fn free_memory(&self) -> Option<u64> {
         self.0.parts.latest.borrow().as_ref().map(crate::backends::memory::free_bytes)
     }
 
@@ -29,8 +29,10 @@ impl Models {
         let ttl_sec = self.0.asked.get(&m.name).unwrap_or_else(|| config.backends.ttl_of(m));
         let activity = &self.0.parts.activity;
         let loaded_since = (status.state == crate::backends::BackendState::Ready).then_some(status.since);
-        let unload_at = idle::unload_at(ttl_sec, loaded_since, activity.last_active(&m.name), activity.busy(&m.name));
-        Live { status: status.state.into(), progress: None, error: status.error.clone(), ttl_sec, unload_at }
+        let unload_at = idle::unload_at(ttl_sec, loaded_since, activity.last_active(&m.name), activity.busy(&m.name))
+            .filter(|_| !m.pinned);
+        let (status, error) = (status.state.into(), status.error.clone());
+        Live { status, progress: None, error, ttl_sec, unload_at, pinned: m.pinned }
     }
 
     fn backend_view(&self, config: &Config, m: &BackendModel, free: Option<u64>) -> ModelView {
@@ -81,6 +83,12 @@ impl Models {
     pub(super) async fn backend_load(&self, id: &str, actor: &'static str) -> Result<Ack, ModelError> {
         if self.get(id).is_some_and(|m| m.live.status == ModelStatus::Loaded) {
             return Ok(Ack { id: id.into(), status: ModelStatus::Loaded });
+        }
+        // Refused at once, not later through its status: pinned models stand in the way.
+        if let Some(err @ crate::backends::BackendError::Pinned { .. }) =
+            self.0.parts.backends.preview(id).await?.refuse
+        {
+            return Err(err.into());
         }
         let (models, model_id) = (self.clone(), id.to_string());
         tokio::spawn(async move {

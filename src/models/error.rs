@@ -18,6 +18,9 @@ pub enum ModelError {
     /// The llama-server router is down or refused what was asked.
     #[error("{0}")]
     Router(String),
+    /// A load that could only happen by unloading a pinned model.
+    #[error("{0}")]
+    Pinned(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
     #[error(transparent)]

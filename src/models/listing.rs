@@ -61,6 +61,7 @@ impl Serialize for Listed {
         map.serialize_entry("error", &live.error)?;
         map.serialize_entry("ttlSec", &live.ttl_sec)?;
         map.serialize_entry("unloadAt", &live.unload_at)?;
+        map.serialize_entry("pinned", &live.pinned)?;
         map.serialize_entry("rssBytes", &self.rss_bytes)?;
         map.end()
     }
@@ -122,7 +123,14 @@ mod tests {
     }
 
     fn live() -> Live {
-        Live { status: ModelStatus::Loaded, progress: Some(0.5), error: Some("e".into()), ttl_sec: 3, unload_at: None }
+        Live {
+            status: ModelStatus::Loaded,
+            progress: Some(0.5),
+            error: Some("e".into()),
+            ttl_sec: 3,
+            unload_at: None,
+            pinned: false,
+        }
     }
 
     #[test]

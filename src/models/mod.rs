@@ -14,6 +14,7 @@ pub mod idle;
 mod keep_alive;
 mod kind;
 mod listing;
+mod plan;
 mod resolve;
 pub mod router;
 mod scan;
@@ -25,6 +26,7 @@ pub use backend_events::follow as follow_backends;
 pub use error::ModelError;
 pub use kind::ModelKind;
 pub use listing::Listed;
+pub use plan::{Fit, FitVerdict, LoadPlan};
 pub use resolve::Route;
 pub use router::Action;
 pub use scan::ScanCounts;
@@ -70,6 +72,10 @@ struct Inner {
     client: crate::process::Loopback,
     /// Router-mode models' own idle TTLs (seconds), mirrored from SQLite.
     ttls: RwLock<HashMap<String, i64>>,
+    /// Router-mode loads deciding which model makes room for them.
+    room: router::Room,
+    /// Router-mode models the user pinned, mirrored from SQLite.
+    pins: RwLock<std::collections::HashSet<String>>,
     /// TTLs requests asked for, until the model unloads.
     asked: keep_alive::Asked,
     /// The stored catalog of `models.directory`.
@@ -96,6 +102,8 @@ impl Models {
             table: LiveTable::default(),
             client,
             ttls: RwLock::default(),
+            pins: RwLock::default(),
+            room: router::Room::default(),
             asked: keep_alive::Asked::default(),
             files: RwLock::default(),
             crashes: std::sync::Mutex::default(),
@@ -111,7 +119,28 @@ impl Models {
         if let Ok(mut map) = self.0.ttls.write() {
             *map = ttls;
         }
+        let pins = self.0.parts.db.pinned_models().await?;
+        if let Ok(mut set) = self.0.pins.write() {
+            *set = pins;
+        }
         Ok(())
+    }
+
+    /// Pins or unpins a router-mode model (stored); own backends keep `pinned` in `backends.models`.
+    pub async fn set_router_pinned(&self, id: &str, pinned: bool) -> Result<(), ModelError> {
+        self.0.parts.db.set_model_pinned(id.to_string(), pinned).await?;
+        if let Ok(mut set) = self.0.pins.write() {
+            if pinned {
+                set.insert(id.to_string());
+            } else {
+                set.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn router_pinned(&self, id: &str) -> bool {
+        self.0.pins.read().is_ok_and(|set| set.contains(id))
     }
 
     /// Every model of every kind: the catalog's files (sorted by id), presets only the router knows,
@@ -146,7 +175,10 @@ impl Models {
     /// of the router (its presets are known only once it reported them).
     pub async fn load(&self, id: &str, actor: &'static str) -> Result<Ack, ModelError> {
         match self.kind_of(id).unwrap_or(ModelKind::Router) {
-            ModelKind::Router => self.router_request(id, Action::Load, actor).await,
+            ModelKind::Router => {
+                self.make_router_room(id).await?;
+                self.router_request(id, Action::Load, actor).await
+            }
             ModelKind::Backend => self.backend_load(id, actor).await,
         }
     }

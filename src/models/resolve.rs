@@ -54,6 +54,7 @@ impl Models {
             return Err(ModelError::NotFound(name.to_string()));
         };
         self.router_crash_backoff(&model)?;
+        self.make_router_room(&model).await?;
         match self.router_upstream(&model, &config).await {
             Some(Leased { upstream, lease }) => {
                 let direct = self.direct_port(&model, &config);

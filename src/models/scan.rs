@@ -67,6 +67,11 @@ impl Models {
         if changed {
             self.0.parts.db.sync_router_models(entries).await?;
             self.set_files(self.0.parts.db.list_models().await?);
+            // The router reads its models directory only at start: a file added or deleted since needs it to
+            // read it again, or it would refuse the new one and keep listing the gone one.
+            if let Some(upstream) = self.0.parts.router.upstream() {
+                super::router::reload(self, &upstream).await;
+            }
         }
         Ok(())
     }
@@ -99,7 +104,8 @@ impl Models {
         Ok(())
     }
 
-    pub(super) async fn refresh_backend_metadata(&self) -> Result<(), ModelError> {
+    /// Reads the GGUF headers of backend model files not read yet or changed since (memory estimates, facts).
+    pub async fn refresh_backend_metadata(&self) -> Result<(), ModelError> {
         let cache = self.0.parts.metadata.clone();
         let paths: Vec<String> = self.config().backends.models.iter().map(|m| m.path.clone()).collect();
         tokio::task::spawn_blocking(move || cache.refresh(&paths))

@@ -33,8 +33,11 @@ pub struct Live {
     pub error: Option<String>,
     /// Idle seconds before it is unloaded (0 = never).
     pub ttl_sec: i64,
-    /// When it will be unloaded if nothing uses it (ms since the epoch); `None` while busy or not loaded.
+    /// When it will be unloaded if nothing uses it (ms since the epoch); `None` while busy, not loaded
+    /// or pinned.
     pub unload_at: Option<i64>,
+    /// Never evicted nor unloaded for being idle.
+    pub pinned: bool,
 }
 
 /// `models:status`: `{id, status, progress, error, ttlSec, unloadAt}`, plus `source:"backend"` for own backends.
@@ -177,7 +180,14 @@ mod tests {
     use super::*;
 
     fn live() -> Live {
-        Live { status: ModelStatus::Loaded, progress: None, error: None, ttl_sec: 300, unload_at: Some(7) }
+        Live {
+            status: ModelStatus::Loaded,
+            progress: None,
+            error: None,
+            ttl_sec: 300,
+            unload_at: Some(7),
+            pinned: false,
+        }
     }
 
     #[test]

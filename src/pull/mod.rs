@@ -2,13 +2,27 @@
 //! Hugging Face cache layout (`models--user--repo/{blobs,snapshots,refs}`), where discovery lists it as an
 //! `auto` backend model. Honours `HF_ENDPOINT` (a mirror, or a local hub-shaped server) and `HF_TOKEN`
 //! (gated or private repos); an interrupted download resumes from its `.incomplete` blob.
+//!
+//! The dashboard pulls through the same code: [`plan`] finds what to fetch, [`fetch`] fetches it, and
+//! [`service::Pulls`] runs fetches in the background with progress broadcasts and cancellation.
 
+pub mod browse;
 mod choose;
 mod download;
+pub mod header;
+pub mod hub;
+mod plan;
+pub mod service;
+
+pub use choose::{is_mmproj, is_model, is_safe_name, quant_of};
+pub use plan::{Plan, Remote, plan};
 
 use crate::backends::discovery::hf_hub_dir;
+use download::{Tally, Watch};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Error)]
 pub enum PullError {
@@ -16,10 +30,26 @@ pub enum PullError {
     BadRepo(String),
     #[error("no Hugging Face cache directory (set HF_HUB_CACHE or HF_HOME)")]
     NoCache,
+    /// The hub refused or failed (gated, no such repository, an error status).
     #[error("{0}")]
     Hub(String),
+    /// The repository has no such file (or no GGUF at all).
     #[error("{0}")]
     NoFile(String),
+    /// A file name that would leave the cache.
+    #[error("{0}")]
+    BadFile(String),
+    /// No GGUF file matches the quant asked for.
+    #[error("{0}")]
+    NoQuant(String),
+    /// A sidecar that is not a projector of the repository.
+    #[error("{0}")]
+    BadSidecar(String),
+    /// Pulling the same file twice at once.
+    #[error("{0}")]
+    Busy(String),
+    #[error("cancelled")]
+    Cancelled,
     #[error("download failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("cannot write the cache: {0}")]
@@ -49,52 +79,65 @@ impl Request {
     }
 }
 
-/// Where the file was put (a link in the snapshot), once complete.
+/// Where a repository lives in the cache: `<hub>/models--user--repo`.
+pub fn repo_dir(repo: &str) -> Result<PathBuf, PullError> {
+    Ok(hf_hub_dir().ok_or(PullError::NoCache)?.join(format!("models--{}", repo.replace('/', "--"))))
+}
+
+/// Downloads what `plan` names into the cache and links it into the snapshot; the model file's link.
+pub async fn fetch(
+    hub: &hub::Hub,
+    plan: &Plan,
+    cancel: &CancellationToken,
+    watch: &mut dyn Watch,
+) -> Result<PathBuf, PullError> {
+    let repo_dir = repo_dir(&plan.repo)?;
+    let blobs = download::all(hub, &plan.remotes, &repo_dir.join("blobs"), cancel, watch).await?;
+    let mut model = None;
+    for (remote, blob) in plan.remotes.iter().zip(&blobs) {
+        let target = link(&repo_dir, &plan.commit, &remote.name, blob)?;
+        if remote.name == plan.file {
+            model = Some(target);
+        }
+    }
+    model.ok_or_else(|| PullError::NoFile(format!("{} was not downloaded", plan.file)))
+}
+
+/// The CLI: where the file was put (a link in the snapshot), once complete.
 pub async fn run(request: Request) -> Result<PathBuf, PullError> {
-    let endpoint = std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into());
-    let hub = Hub { endpoint: endpoint.trim_end_matches('/').to_string(), token: std::env::var("HF_TOKEN").ok() };
-    let client = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(15)).build()?;
-    let (commit, files) = hub.list(&client, &request.repo).await?;
-    let file = choose::file(&files, request.quant.as_deref(), request.file.as_deref())?;
-    let cache = hf_hub_dir().ok_or(PullError::NoCache)?;
-    let repo_dir = cache.join(format!("models--{}", request.repo.replace('/', "--")));
-    eprintln!("[pull] {} -> {} ({file} at {commit})", request.repo, repo_dir.display());
-    let blob = download::blob(&client, &hub, &request.repo, &commit, &file, &repo_dir.join("blobs")).await?;
-    link(&repo_dir, &commit, &file, &blob)
+    let hub = hub::Hub::from_env(hub::Clients::new()?);
+    let plan = plan(&hub, &request, &[]).await?;
+    eprintln!("[pull] {} -> {} ({} at {})", request.repo, repo_dir(&request.repo)?.display(), plan.file, plan.commit);
+    fetch(&hub, &plan, &CancellationToken::new(), &mut Stderr).await
 }
 
-pub struct Hub {
-    pub endpoint: String,
-    pub token: Option<String>,
+/// The CLI's progress line on stderr.
+struct Stderr;
+
+impl Watch for Stderr {
+    fn resuming(&mut self, _file: &str, at: u64) {
+        eprintln!("[pull] resuming at {}", mib(at));
+    }
+
+    fn already(&mut self, file: &str) {
+        eprintln!("[pull] {file} already downloaded");
+    }
+
+    fn progress(&mut self, t: &Tally) {
+        let line = match t.total {
+            0 => mib(t.bytes),
+            total => format!("{:5.1}% {} / {}", 100.0 * t.bytes as f64 / total as f64, mib(t.bytes), mib(total)),
+        };
+        eprint!("\r[pull] {line}  {}/s   ", mib(t.rate()));
+        if t.bytes >= t.total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
 }
 
-impl Hub {
-    pub fn get(&self, client: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
-        let request = client.get(url);
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
-    }
-
-    /// The main branch's commit and the repository's file names.
-    async fn list(&self, client: &reqwest::Client, repo: &str) -> Result<(String, Vec<String>), PullError> {
-        let url = format!("{}/api/models/{repo}/revision/main", self.endpoint);
-        let response = self.get(client, &url).send().await?;
-        match response.status().as_u16() {
-            200 => {}
-            401 | 403 => {
-                return Err(PullError::Hub(format!("{repo} needs access: set HF_TOKEN to a token that has it")));
-            }
-            404 => return Err(PullError::Hub(format!("no repository {repo} on {}", self.endpoint))),
-            code => return Err(PullError::Hub(format!("{url} answered {code}"))),
-        }
-        let info: serde_json::Value = response.json().await?;
-        let commit = info["sha"].as_str().filter(|s| s.chars().all(|c| c.is_ascii_hexdigit()) && !s.is_empty());
-        let commit = commit.ok_or_else(|| PullError::Hub(format!("{url} gave no commit")))?.to_string();
-        let files = info["siblings"].as_array().into_iter().flatten().filter_map(|s| s["rfilename"].as_str());
-        Ok((commit, files.map(str::to_string).collect()))
-    }
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// `snapshots/<commit>/<file>` -> `../../blobs/<etag>` (one more `..` per folder in the file's name), and

@@ -79,3 +79,24 @@ test("a backend that cannot start is an error saying why, and models:reset clear
   const { events } = await ok(client.socket, "models:get", { id: "broken" });
   assert.ok(events.some((e) => e.event === "load_failed" && /cannot start/.test(e.detail ?? "")), JSON.stringify(events));
 });
+
+test("a backend added or removed by router:init:save reaches every client as models:updated", async () => {
+  const watcher = await connect(server.url);
+  try {
+    const loaded = await ok(client.socket, "router:init:load", {});
+    const config = structuredClone(loaded.fileConfig);
+    config.backends.models.push({ name: "added", path: path.join(loaded.config.models.directory, "added.gguf") });
+    await ok(client.socket, "router:init:save", { config, revision: loaded.revision });
+    await until(() => watcher.received.some((e) => e.event === "models:updated" && e.payload.data.models.some((m) => m.id === "added")),
+      { what: "models:updated listing the added backend" });
+    const again = await ok(client.socket, "router:init:load", {});
+    const without = structuredClone(again.fileConfig);
+    without.backends.models = without.backends.models.filter((m) => m.name !== "added");
+    const since = watcher.received.length;
+    await ok(client.socket, "router:init:save", { config: without, revision: again.revision });
+    await until(() => watcher.received.slice(since).some((e) => e.event === "models:updated" && !e.payload.data.models.some((m) => m.id === "added")),
+      { what: "models:updated without it" });
+  } finally {
+    watcher.close();
+  }
+});

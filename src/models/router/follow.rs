@@ -81,8 +81,26 @@ async fn apply_event(models: &Models, json: &str) -> bool {
 
 /// Reads `/models` and applies each model's status (tolerant of older field layouts) and port.
 pub async fn sync_all(models: &Models, upstream: &Upstream) {
-    let Ok(resp) = models.0.client.get(upstream, "/models").await else { return };
-    let Ok(body) = resp.json::<Value>().await else { return };
+    if let Some(body) = read_list(models, upstream, "/models").await {
+        apply_list(models, &body).await;
+    }
+}
+
+/// Has the router read its models directory and presets again (`GET /models?reload=1`: it lists files
+/// only at start otherwise), applies the answer, and forgets the models it no longer lists.
+pub async fn reload(models: &Models, upstream: &Upstream) {
+    let Some(body) = read_list(models, upstream, "/models?reload=1").await else { return };
+    apply_list(models, &body).await;
+    let ids = body["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str());
+    models.router_table().keep_only(&ids.map(str::to_string).collect::<Vec<_>>());
+}
+
+async fn read_list(models: &Models, upstream: &Upstream, path: &str) -> Option<Value> {
+    let resp = models.0.client.get(upstream, path).await.ok()?;
+    resp.json::<Value>().await.ok()
+}
+
+async fn apply_list(models: &Models, body: &Value) {
     for model in body["data"].as_array().into_iter().flatten() {
         let Some(id) = model["id"].as_str() else { continue };
         let aliases = model["aliases"].as_array().into_iter().flatten().filter_map(|a| a.as_str());

@@ -3,9 +3,11 @@
 //! the router (`follow`); each transition is stored as a lifecycle event and published.
 
 mod follow;
+mod room;
 mod table;
 
-pub use follow::{run as follow, sync_all as refresh};
+pub use follow::{reload, run as follow, sync_all as refresh};
+pub use room::{Room, RouterRoom};
 pub use table::{LiveModel, LiveTable, Transition};
 
 use super::status::{ModelStatus, router_event};
@@ -90,8 +92,10 @@ impl Models {
         let ttl_sec = self.router_ttl(id);
         let activity = &self.0.parts.activity;
         let loaded_since = (live.status == ModelStatus::Loaded).then_some(live.since);
-        let unload_at = idle::unload_at(ttl_sec, loaded_since, activity.last_active(id), activity.busy(id));
-        Live { status: live.status, progress: live.progress, error: live.error, ttl_sec, unload_at }
+        let pinned = self.router_pinned(id);
+        let unload_at =
+            idle::unload_at(ttl_sec, loaded_since, activity.last_active(id), activity.busy(id)).filter(|_| !pinned);
+        Live { status: live.status, progress: live.progress, error: live.error, ttl_sec, unload_at, pinned }
     }
 
     /// The model's own TTL, else `models.idleTimeoutSec`; 0 means never unload.

@@ -72,6 +72,13 @@ impl LiveTable {
         table.iter().find(|(_, m)| m.aliases.iter().any(|a| a == alias)).map(|(id, _)| id.clone())
     }
 
+    /// Forgets the models the router no longer lists (after it read its models directory again).
+    pub fn keep_only(&self, listed: &[String]) {
+        if let Ok(mut table) = self.0.write() {
+            table.retain(|id, _| listed.contains(id));
+        }
+    }
+
     /// How many models the router reported.
     pub fn count(&self) -> usize {
         self.0.read().map(|t| t.len()).unwrap_or(0)

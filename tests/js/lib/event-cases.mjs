@@ -3,7 +3,8 @@
 // succeed), a presets file and an import root. Each case prepares the state that gives its event one
 // answer (`payload(ctx)`), and `check(data, ctx)` asserts that answer: the reply's key fields and what
 // the user would see elsewhere (a file on disk, a process, a broadcast). Cases run in the order of the
-// docs' table and build on each other (load before unload, stop before restart).
+// docs' table and build on each other (load before unload, stop before restart). The `models:pull*` cases
+// pull from a local hub-shaped server (lib/hub.mjs) that serves the real model.
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
@@ -11,9 +12,12 @@ import { startServer } from "./server.mjs";
 import { connect, ok, freePort, tempDir, until, assertSample } from "./socket.mjs";
 import { llamaServer, realModel, keyHeaders } from "./real.mjs";
 import { argPair } from "./config.mjs";
+import { startHub, SHA } from "./hub.mjs";
 
 export const TOKEN = "events-admin-token-7f3e";
 const MODEL = "smol";
+const PULLED = "pulled-Q4_1.gguf";
+const SLOW = "slow-Q8_0.gguf";
 const PLACEHOLDER = /^\*\*\*[0-9a-f]{12}$/;
 
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
@@ -29,9 +33,15 @@ export async function startEventServer() {
   const routerPort = await freePort();
   const presetsDir = tempDir("lldash-events-presets-");
   const presetsPath = path.join(presetsDir.dir, "presets.ini");
-  let server, client, other;
-  const cleanup = () => { models.cleanup(); imports.cleanup(); presetsDir.cleanup(); };
+  const hfCache = tempDir("lldash-events-hf-");
+  let server, client, other, hub;
+  const cleanup = () => { models.cleanup(); imports.cleanup(); presetsDir.cleanup(); hfCache.cleanup(); hub?.close(); };
   try {
+    hub = await startHub({ repos: {
+      "org/pulled-GGUF": { downloads: 7, likes: 3, files: { [PULLED]: { path: realModel, etag: "ca5e0001" } } },
+      "org/slow-GGUF": { files: { [SLOW]: { body: Buffer.alloc(16 * 1024 * 1024, 7), etag: "ca5e0002" } } },
+    } });
+    hub.slow(SLOW, 256 * 1024);
     server = await startServer({
       config: {
         router: { port: routerPort },
@@ -41,7 +51,7 @@ export async function startEventServer() {
         security: { adminToken: TOKEN },
         backends: { importRoots: [imports.dir], basePort: await freePort() },
       },
-      env: { LLAMA_SERVER_BIN: llamaServer },
+      env: { LLAMA_SERVER_BIN: llamaServer, HF_ENDPOINT: hub.url, HF_HUB_CACHE: hfCache.dir, HF_TOKEN: "" },
     });
     client = await connect(server.url, { auth: { token: TOKEN } });
     other = await connect(server.url, { auth: { token: TOKEN } });
@@ -56,6 +66,7 @@ export async function startEventServer() {
   const ctx = {
     server, client, other, socket: client.socket, routerPort, presetsPath,
     modelsDir: models.dir, importDir: imports.dir, model: MODEL, modelFile: path.join(models.dir, `${MODEL}.gguf`),
+    hub, hfCache: hfCache.dir,
     configPath: path.join(server.work, "llama-router.init.json"),
     /** The first broadcast `event` the asking client got at or after `since` that satisfies `pred`. */
     broadcast: (event, pred = () => true, since = 0, timeoutMs = 30000) => until(
@@ -70,6 +81,13 @@ export async function startEventServer() {
     },
   };
   return ctx;
+}
+
+/** Starts a pull of the slow repository and waits until it has downloaded something; its reply. */
+async function slowPull(ctx) {
+  const started = await ok(ctx.socket, "models:pull", { repo: "org/slow-GGUF" });
+  await ctx.broadcast("models:pull:progress", (p) => p.pullId === started.pullId && p.bytes > 0);
+  return started;
 }
 
 /** Memoized: one /v1 request for a model nobody has, stored as `rejected`. */
@@ -175,6 +193,74 @@ export const cases = {
       assert.deepEqual(saved.map((m) => [m.name, m.state, m.path]), [["imported-smol", "manual", path.join(realpathSync(ctx.importDir), "imported-smol.gguf")]]);
       const listed = (await ok(ctx.socket, "models:list", {})).models.find((m) => m.id === "imported-smol");
       assert.equal(listed?.source, "backend");
+    },
+  },
+  "models:plan": {
+    payload: async (ctx) => {
+      await until(async () => (await ok(ctx.socket, "models:get", { id: ctx.model })).model.status === "unloaded",
+        { timeoutMs: 30000, what: "the model unloaded" });
+      return { id: ctx.model };
+    },
+    check: (d, ctx) => {
+      assert.deepEqual({ id: d.id, kind: d.kind, loaded: d.loaded, evicts: d.evicts, refused: d.refused },
+        { id: ctx.model, kind: "router", loaded: false, evicts: [], refused: null });
+      assert.ok(d.needBytes > statSync(ctx.modelFile).size, `needBytes ${d.needBytes} covers the weights`);
+      assert.match(d.summary, new RegExp(`^Loading ${ctx.model} unloads nothing`));
+    },
+  },
+  "models:delete": {
+    payload: () => ({ id: "scanned" }),
+    check: async (d, ctx) => {
+      const file = path.join(ctx.modelsDir, "scanned.gguf");
+      assert.deepEqual({ id: d.id, path: d.path, deleted: d.deleted }, { id: "scanned", path: file, deleted: true });
+      assert.equal(d.bytes, statSync(ctx.modelFile).size);
+      assert.ok(!existsSync(file), "the file is gone");
+      await ctx.broadcast("models:updated", (u) => !u.models.some((m) => m.id === "scanned"));
+    },
+  },
+  "models:pull:search": {
+    payload: () => ({ query: "pulled" }),
+    check: (d) => assert.deepEqual(d, { query: "pulled", models: [{ id: "org/pulled-GGUF", downloads: 7, likes: 3, lastModified: "2026-11-01T00:00:00.000Z" }] }),
+  },
+  "models:pull:files": {
+    payload: (ctx) => { ctx.hub.seen.length = 0; return { repo: "org/pulled-GGUF" }; },
+    check: (d, ctx) => {
+      assert.deepEqual({ repo: d.repo, commit: d.commit, default: d.default, sidecars: d.sidecars }, { repo: "org/pulled-GGUF", commit: SHA, default: PULLED, sidecars: [] });
+      const [f] = d.files;
+      assert.deepEqual({ file: f.file, sizeBytes: f.sizeBytes, quant: f.quant, kind: f.kind, parts: f.parts, headerError: f.headerError },
+        { file: PULLED, sizeBytes: statSync(realModel).size, quant: "Q4_1", kind: "model", parts: 1, headerError: null });
+      assert.equal(f.header.architecture, "llama");
+      assert.ok(f.fit.verdict === "fits" && f.fit.needBytes > f.sizeBytes, JSON.stringify(f.fit));
+      assert.ok(ctx.hub.requestsFor(PULLED).every((r) => /^bytes=0-\d+$/.test(r.range)), "only the header, with Range requests");
+    },
+  },
+  "models:pull": {
+    payload: () => ({ repo: "org/pulled-GGUF" }),
+    check: async (d, ctx) => {
+      assert.deepEqual({ ...d, pullId: typeof d.pullId }, { pullId: "string", repo: "org/pulled-GGUF", file: PULLED, sidecars: [], totalBytes: statSync(realModel).size });
+      const done = (await ctx.broadcast("models:pull:done", (x) => x.pullId === d.pullId, 0, 60000)).data;
+      assert.equal(done.path, path.join(ctx.hfCache, "models--org--pulled-GGUF", "snapshots", SHA, PULLED));
+      assert.equal(statSync(done.path).size, statSync(realModel).size);
+      const listed = (await ok(ctx.socket, "models:list", {})).models.find((m) => m.id === done.modelId);
+      assert.equal(listed?.source, "backend", "listed without a restart");
+    },
+  },
+  "models:pull:cancel": {
+    payload: async (ctx) => ({ pullId: (await slowPull(ctx)).pullId }),
+    check: async (d, ctx) => {
+      assert.equal(d.cancelled, true);
+      assert.ok(d.bytes > 0, JSON.stringify(d));
+      const error = (await ctx.broadcast("models:pull:error", (x) => x.pullId === d.pullId)).data;
+      assert.deepEqual([error.code, error.bytes], ["CANCELLED", d.bytes]);
+      assert.equal(statSync(path.join(ctx.hfCache, "models--org--slow-GGUF", "blobs", "ca5e0002.incomplete")).size, d.bytes, "the partial blob is kept");
+    },
+  },
+  "models:pull:list": {
+    payload: async (ctx) => { ctx.listed = await slowPull(ctx); return {}; },
+    check: async (d, ctx) => {
+      assert.deepEqual(d.pulls.map((p) => [p.pullId, p.repo, p.file, p.totalBytes]), [[ctx.listed.pullId, "org/slow-GGUF", SLOW, 16 * 1024 * 1024]]);
+      assert.ok(d.pulls[0].bytes > 0 && typeof d.pulls[0].startedAt === "number", JSON.stringify(d.pulls[0]));
+      await ok(ctx.socket, "models:pull:cancel", { pullId: ctx.listed.pullId });
     },
   },
   "router:init:load": {
