@@ -4,16 +4,20 @@
 // - new ModelRow(model, {onToggle}) builds the DOM once (row.el); patch(model, routerRunning)
 //   only rewrites what changed (text, badge, progress, button states), so focus and the
 //   details panel survive every broadcast.
-// - Buttons carry data-action="load" | "unload" | "details"; the page delegates the clicks and
-//   calls setBusy(action) / setBusy(null, error) around the request.
+// - Buttons carry data-action="load" | "unload" | "pin" | "details" (and the details' "delete" | "remove");
+//   the page delegates the clicks and calls setBusy(action) / setBusy(null, error) around the request.
+// - The pin toggle (aria-pressed) shows `model.pinned`; a pinned model is marked "pinned" by its name.
 // - Load is enabled only for unloaded/error models, Unload only for loaded ones, both only
 //   while no request of this row is in flight and, for router-mode models, the router runs.
 // - tick(nowMs) refreshes the idle-unload countdown; the details row starts with the TTL form
-//   (<form data-ttl-form>, submitted through the page), then the ModelDetails panel.
+//   (<form data-ttl-form>, submitted through the page), then ModelManage (delete file, the own backend's
+//   settings form), then the ModelDetails panel.
 import { h } from "../core/component.js";
 import { DASH, formatBytes, formatCount, formatParams } from "../core/format.js";
 import { statusBadge, patchBadge } from "./status-badge.js";
 import { ModelDetails } from "./model-details.js";
+import { ModelManage } from "./model-manage.js";
+import { pinIcon } from "./icons.js";
 import { idleCell, patchIdle, ttlForm } from "./model-ttl.js";
 
 export const COLUMNS = ["Model", "Size", "Architecture", "Parameters", "Quantization", "Context", "Status", "Idle unload", "Actions"];
@@ -28,6 +32,7 @@ export class ModelRow {
     this.model = null;
     this.el = this._build(model.id);
     this.details = new ModelDetails({ state, id: model.id, container: this.refs.detailsBody });
+    this.manage = new ModelManage({ state, id: model.id, container: this.refs.manageBody });
   }
 
   patch(model, routerRunning) {
@@ -46,7 +51,7 @@ export class ModelRow {
     this.busy = action;
     this.refs.actionError.hidden = !error;
     this.refs.actionError.textContent = error ? error.message : "";
-    if (action) this.focusAfter = action === "load" ? "unload" : "load";
+    if (action === "load" || action === "unload") this.focusAfter = action === "load" ? "unload" : "load";
     else if (error) this.focusAfter = null; // the clicked button is usable again: leave focus alone
     this._patchButtons();
   }
@@ -56,7 +61,10 @@ export class ModelRow {
     this.refs.toggle.setAttribute("aria-expanded", String(open));
     this.refs.chevron.textContent = open ? "▾" : "▸";
     this.refs.detailsRow.hidden = !open;
-    if (open) this.details.load();
+    if (open) {
+      this.details.load();
+      this.manage.load();
+    }
   }
 
   destroy() {
@@ -76,6 +84,10 @@ export class ModelRow {
     setText(r.quant, m.quantization || DASH);
     setText(r.context, formatCount(m.contextLength));
     patchBadge(r.badge, m.status);
+    r.pinned.hidden = !m.pinned;
+    r.pin.setAttribute("aria-pressed", String(m.pinned === true));
+    setText(r.pinText, m.pinned ? "Pinned" : "Pin");
+    this.manage.patch(m);
     patchIdle(r, m, this.now ?? Date.now());
     this._patchProgress(m);
     setText(r.error, m.error || "");
@@ -100,7 +112,8 @@ export class ModelRow {
   }
 
   _patchButtons() {
-    const { load, unload } = this.refs;
+    const { load, unload, pin } = this.refs;
+    pin.disabled = Boolean(this.busy);
     const status = this.model?.status;
     // Our own backends do not need the router; router-mode models do.
     const available = this.model?.source === "backend" || this.routerRunning;
@@ -132,6 +145,8 @@ export class ModelRow {
         { class: "model__main" },
         h("th", { scope: "row", class: "model__id", "data-label": COLUMNS[0] },
           h("span", { class: "model__name-id" }, id),
+          h("span", { class: "model__pinned", "data-ref": "pinned", "data-testid": t("pinned"), hidden: true },
+            pinIcon(), " pinned"),
           h("span", { class: "model__name muted", "data-ref": "name" }),
           h("span", { class: "model__warn", "data-ref": "metaError", hidden: true }),
           h("button", { type: "button", class: "link-btn", "data-action": "details", "data-ref": "toggle",
@@ -148,12 +163,16 @@ export class ModelRow {
         h("td", { class: "model__actions", "data-label": COLUMNS[8] },
           h("div", { class: "btn-row" },
             button("load", "Load", t("load"), id, "btn--primary"),
-            button("unload", "Unload", t("unload"), id)),
+            button("unload", "Unload", t("unload"), id),
+            h("button", { type: "button", class: "btn btn--pin", "data-action": "pin", "data-ref": "pin", "data-testid": t("pin"),
+              "aria-pressed": "false", "aria-label": `Pin ${id}`, title: "A pinned model is never unloaded when idle nor evicted to make room" },
+              pinIcon(), h("span", { "data-ref": "pinText" }, "Pin"))),
           h("p", { class: "model__action-error", role: "alert", "data-ref": "actionError", "data-testid": t("action-error"), hidden: true })),
       ),
       h("tr", { class: "model__details", "data-ref": "detailsRow", hidden: true },
         h("td", { colspan: COLUMNS.length, id: panelId, "data-ref": "panel", "data-testid": t("details-panel") },
           ttlForm(id),
+          h("div", { "data-ref": "manageBody" }),
           h("div", { "data-ref": "detailsBody" }))),
     );
     this.refs = {};

@@ -3,7 +3,8 @@
 //
 // Contract:
 // - idleCell(id, label) -> <td> with refs "unloadIn" (testid "unload-in-<id>") and "ttl"
-//   (testid "ttl-<id>"); patchIdle(refs, model, nowMs) rewrites both (call it every second).
+//   (testid "ttl-<id>"); patchIdle(refs, model, nowMs) rewrites both (call it every second). A pinned
+//   model is never unloaded when idle: no countdown, and "pinned: no idle unload" instead of its TTL.
 // - ttlForm(id) -> <form data-ttl-form="<id>"> with input name "ttl" (testid "ttl-input-<id>"),
 //   Save ("ttl-save-<id>") and a status line ("ttl-status-<id>"); parseTtl(text) -> {ttl} or {error}.
 import { h } from "../core/component.js";
@@ -23,9 +24,9 @@ export function describeTtl(ttlSec) {
   return ttlSec === 0 ? "TTL off" : `TTL ${formatDuration(ttlSec)}`;
 }
 
-/** For a loaded model: "never", "in use" (busy: no deadline) or "unloads in 4m 12s"; else null. */
+/** For a loaded model: "never", "in use" (busy: no deadline) or "unloads in 4m 12s"; else null (also when pinned). */
 export function describeCountdown(model, nowMs) {
-  if (model?.status !== "loaded") return null;
+  if (model?.status !== "loaded" || model.pinned) return null;
   if (model.ttlSec === 0) return "never";
   if (!Number.isFinite(model.unloadAt)) return "in use";
   const left = Math.max(0, (model.unloadAt - nowMs) / 1000);
@@ -36,7 +37,7 @@ export function patchIdle(refs, model, nowMs) {
   const countdown = describeCountdown(model, nowMs);
   refs.unloadIn.hidden = countdown === null;
   setText(refs.unloadIn, countdown || "");
-  setText(refs.ttl, describeTtl(model?.ttlSec));
+  setText(refs.ttl, model?.pinned ? "pinned: no idle unload" : describeTtl(model?.ttlSec));
   const input = refs.ttlInput;
   if (input) {
     const placeholder = Number.isFinite(model?.ttlSec) ? `now ${model.ttlSec}` : "default";

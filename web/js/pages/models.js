@@ -4,11 +4,19 @@
 // created, patched in place or removed, never rebuilt); each `router` change updates the
 // directory, the "router is not running" notice and the buttons. Load / Unload replies only
 // say "accepted": progress and the end arrive as `models:status` through the StateManager.
-// Each row's idle-unload countdown ticks once a second (in server time); a row's details hold
-// the TTL form, saved with `models:update`. The import form sends `models:import {dir}`.
+// Load asks `models:plan` first and confirms what it would unload (models-actions.js); Pin, Delete
+// file and Remove act on the row's model. Each row's idle-unload countdown ticks once a second (in
+// server time); a row's details hold the TTL form or, for an own backend, its settings form
+// (models-forms.js). Above the table: the pull panel (download from Hugging Face), the downloads
+// in progress, the own backends card (add one with a form, or edit the list as JSON on the
+// Configuration page) and the import form (`models:import {dir}`).
 import { Component, h } from "../core/component.js";
 import { COLUMNS, ModelRow } from "../components/model-row.js";
-import { parseTtl } from "../components/model-ttl.js";
+import { PullPanel } from "../components/pull-panel.js";
+import { Downloads } from "../components/downloads.js";
+import { backendForm } from "../components/backend-form.js";
+import { plannedLoad, togglePin, deleteFile, removeFromBackends } from "./models-actions.js";
+import { submitBackendForm, submitImport, submitTtl, validateBackendForm } from "./models-forms.js";
 
 export class ModelsPage extends Component {
   getEventMap() {
@@ -17,6 +25,9 @@ export class ModelsPage extends Component {
       "click [data-ref=rescan]": "handleRescan",
       "submit form[data-ttl-form]": "handleTtl",
       "submit form[data-import-form]": "handleImport",
+      "submit form[data-backend-form]": "handleBackendSubmit",
+      "input form[data-backend-form]": "handleBackendInput",
+      "click [data-ref=addBackend]": "handleAddToggle",
     };
   }
 
@@ -31,16 +42,9 @@ export class ModelsPage extends Component {
         h("div", { class: "btn-row" },
           h("p", { class: "muted scan-status", role: "status", "data-ref": "scanStatus", "data-testid": "scan-status" }),
           h("button", { type: "button", class: "btn", "data-ref": "rescan", "data-testid": "rescan" }, "Rescan"))),
-      h("form", { class: "card import-form", "data-import-form": "", "data-testid": "import-form" },
-        h("label", { for: "import-dir" }, "Import a directory as own backends"),
-        h("div", { class: "import-form__row" },
-          h("input", { id: "import-dir", name: "dir", type: "text", required: true, placeholder: "/path/inside/models.directory or backends.importRoots",
-            "aria-describedby": "import-help", "data-testid": "import-dir" }),
-          h("button", { type: "submit", class: "btn", "data-testid": "import-submit" }, "Import")),
-        h("p", { class: "muted", id: "import-help" }, "Every GGUF under it (mmproj files paired) is added to backends.models as a manual model."),
-        h("p", { class: "muted", role: "status", "data-ref": "importStatus", "data-testid": "import-status" })),
       h("p", { class: "notice notice--warn", "data-ref": "routerNotice", "data-testid": "router-notice", hidden: true }),
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", hidden: true }),
+      h("p", { class: "notice notice--ok", role: "status", "data-ref": "notice", "data-testid": "models-notice", hidden: true }),
       h("div", { class: "card models-card" },
         h("table", { class: "models-table", "data-ref": "table", "data-testid": "models-table" },
           h("caption", { class: "visually-hidden" }, "Models, their status and actions"),
@@ -51,6 +55,26 @@ export class ModelsPage extends Component {
             " (searched 4 levels deep; ", h("code", {}, "mmproj*"), " projectors are paired with their model)."),
           h("p", { class: "muted" }, "Copy a model there, or point ", h("code", {}, "models.directory"),
             " in llama-router.init.json (or LLAMA_MODELS_DIR) at your models, then press Rescan."))),
+      h("div", { "data-ref": "pullSlot" }),
+      h("div", { "data-ref": "downloadsSlot" }),
+      h("section", { class: "card backends-card", "aria-labelledby": "backends-title" },
+        h("div", { class: "backends-card__head" },
+          h("h2", { id: "backends-title" }, "Own backends"),
+          h("div", { class: "btn-row" },
+            h("button", { type: "button", class: "btn", "data-ref": "addBackend", "data-testid": "add-backend",
+              "aria-expanded": "false", "aria-controls": "add-backend-panel" }, "Add own backend"),
+            h("a", { href: "/configuration", "data-link": true, class: "btn", "data-testid": "backends-json",
+              title: "backends.models as JSON: Configuration, Backends section (or its JSON tab)" }, "JSON"))),
+        h("p", { class: "muted" }, "Own llama-server processes, one per model, started on demand. Change one in its Details."),
+        h("div", { id: "add-backend-panel", "data-ref": "addPanel", hidden: true }, backendForm("add"))),
+      h("form", { class: "card import-form", "data-import-form": "", "data-testid": "import-form" },
+        h("label", { for: "import-dir" }, "Import a directory as own backends"),
+        h("div", { class: "import-form__row" },
+          h("input", { id: "import-dir", name: "dir", type: "text", required: true, placeholder: "/path/inside/models.directory or backends.importRoots",
+            "aria-describedby": "import-help", "data-testid": "import-dir" }),
+          h("button", { type: "submit", class: "btn", "data-testid": "import-submit" }, "Import")),
+        h("p", { class: "muted", id: "import-help" }, "Every GGUF under it (mmproj files paired) is added to backends.models as a manual model."),
+        h("p", { class: "muted", role: "status", "data-ref": "importStatus", "data-testid": "import-status" })),
     );
   }
 
@@ -68,68 +92,62 @@ export class ModelsPage extends Component {
     const timer = setInterval(tick, 1000);
     this.own(() => clearInterval(timer));
     this.own(() => { for (const row of this.rows.values()) row.destroy(); });
+    this.downloads = new Downloads({ state }).mount(this.refsCache.downloadsSlot);
+    this.pull = new PullPanel({ state, onStarted: (reply) => this.downloads.track(reply) }).mount(this.refsCache.pullSlot);
+    this.own(() => { this.pull.destroy(); this.downloads.destroy(); });
   }
 
-  /** Save TTL: `models:update {id, changes:{ttl}}`; the models:updated broadcast brings the new value. */
-  async handleTtl(event, form) {
+  notify(text) {
+    const { notice } = this.refsCache;
+    notice.hidden = !text;
+    notice.textContent = text || "";
+  }
+
+  handleAddToggle(event, button) {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    this.refsCache.addPanel.hidden = !open;
+    if (open) this.refsCache.addPanel.querySelector("input")?.focus();
+  }
+
+  handleBackendInput(event, form) {
+    validateBackendForm(this.props.state, form, event.target);
+  }
+
+  handleBackendSubmit(event, form) {
     event.preventDefault();
-    const id = form.dataset.ttlForm;
-    const input = form.elements.ttl;
-    const status = form.querySelector("[role=status]");
-    const button = form.querySelector("button");
-    const { ttl, error } = parseTtl(input.value);
-    if (error) input.setAttribute("aria-invalid", "true");
-    else input.removeAttribute("aria-invalid");
-    if (error) {
-      status.textContent = error;
-      return;
-    }
-    button.disabled = true;
-    status.textContent = "Saving…";
-    try {
-      await this.props.state.request("models:update", { id, changes: { ttl } });
-      status.textContent = ttl === null ? "Saved: back to the default" : "Saved";
-      input.value = "";
-    } catch (err) {
-      status.textContent = `Not saved: ${err.message}`;
-      input.setAttribute("aria-invalid", "true");
-    } finally {
-      button.disabled = false;
-    }
+    const key = form.dataset.backendForm;
+    submitBackendForm(this.props.state, form, key === "add" ? null : this.rows.get(key)?.manage);
+  }
+
+  handleTtl(event, form) {
+    event.preventDefault();
+    submitTtl(this.props.state, form);
   }
 
   async handleAction(event, button) {
     const row = this.rows.get(button.closest("tbody")?.dataset.modelId);
     if (!row) return;
     const action = button.dataset.action;
+    const { state } = this.props;
+    const notify = (text) => this.notify(text);
     if (action === "details") return row.toggleDetails();
+    if (action === "load") return plannedLoad(state, row);
+    if (action === "pin") return togglePin(state, row);
+    if (action === "delete") return deleteFile(state, row, notify);
+    if (action === "remove") return removeFromBackends(state, row, notify);
     row.setBusy(action);
     try {
-      await this.props.state.request(`models:${action}`, { id: row.id });
+      await state.request(`models:${action}`, { id: row.id });
       row.setBusy(null);
     } catch (err) {
       row.setBusy(null, err);
     }
   }
 
-  /** `models:import {dir}`: the server checks the directory against its roots and saves the init file. */
-  async handleImport(event, form) {
+  handleImport(event, form) {
     event.preventDefault();
-    const { importStatus } = this.refsCache;
-    const input = form.elements.dir;
-    const button = form.querySelector("button");
-    button.disabled = true;
-    importStatus.textContent = "Importing…";
-    input.removeAttribute("aria-invalid");
-    try {
-      const { added } = await this.props.state.request("models:import", { dir: input.value.trim() });
-      importStatus.textContent = added.length ? `Added ${added.length}: ${added.join(", ")}` : "Nothing new in that directory.";
-    } catch (err) {
-      importStatus.textContent = `Not imported: ${err.message}`;
-      input.setAttribute("aria-invalid", "true");
-    } finally {
-      if (this.el) button.disabled = false;
-    }
+    submitImport(this.props.state, form, this.refsCache.importStatus);
   }
 
   async handleRescan(event, button) {
