@@ -204,8 +204,15 @@ impl Manager {
         }
     }
 
-    /// What a start of `spec` would do now, as if it were wanted and past any backoff; nothing is applied.
+    /// What a start of `spec` would do now, as if it were wanted and past any backoff (a tripped crash-loop
+    /// guard refuses it, as a start would be); nothing is applied.
     fn preview(&self, config: &Config, spec: &BackendModel) -> plan::Plan {
+        let slot = self.slots.get(&spec.name);
+        let guarded =
+            slot.filter(|s| s.crash_loop.tripped() && s.started_with.as_ref() == Some(&start_config(config, spec)));
+        if let Some(err) = guarded.and_then(|s| s.crash_loop_error.clone()) {
+            return plan::Plan { refuse: Some(err), ..plan::Plan::default() };
+        }
         let mut views = self.views(config);
         let need = self.metadata.need(&config.backends, spec).and_then(Result::ok);
         match views.iter_mut().find(|v| v.id == spec.name) {

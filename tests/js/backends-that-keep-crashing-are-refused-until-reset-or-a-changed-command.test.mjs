@@ -75,6 +75,9 @@ test("a backend that dies at every start is started 5 times, then refused at onc
     assert.match(await refused(`request ${n}`), CRASH_LOOP);
     assert.ok(Date.now() - t < 2000, `refused at once (${Date.now() - t} ms)`);
   }
+  const plan = await ok(ctx.socket, "models:plan", { id: "loop" });
+  assert.equal(plan.fits, false);
+  assert.match(plan.refused, CRASH_LOOP, "the planner says what a load would be refused with");
   assert.equal(starts(), 5, "no process was started for the refused requests");
   assert.equal((await chatOk(ctx.v1, "steady")).model, "steady", "the other model of its group kept serving");
 });
