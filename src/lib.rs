@@ -20,6 +20,7 @@ pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod models;
+pub mod nodes;
 pub mod process;
 pub mod proxy;
 pub mod pull;

@@ -14,7 +14,10 @@ const LAYERS: [(&str, &[&str]); 6] = [
     ("core", &["core"]),
     ("leaves", &["config", "gguf", "catalog", "cli"]),
     ("storage", &["db"]),
-    ("services", &["process", "supervisor", "backends", "models", "metrics", "logs", "settings", "retention", "pull"]),
+    (
+        "services",
+        &["process", "supervisor", "backends", "models", "metrics", "logs", "settings", "retention", "pull", "nodes"],
+    ),
     (
         "edges",
         &["error", "live", "proxy", "clients", "admin", "http", "assets", "guard", "cors", "auth", "serve", "unrouted"],

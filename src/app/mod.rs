@@ -46,6 +46,8 @@ pub enum AppError {
     Bind { host: String, port: u16, source: std::io::Error },
     #[error("http server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot set up the HTTP client for nodes: {0}")]
+    NodesClient(#[from] reqwest::Error),
 }
 
 /// What `main` hands over: the validated config, the data dir and the log queue.
@@ -176,7 +178,9 @@ async fn build(
     let drops = Drops::default();
     let (proxy, telemetry_rx) = Proxy::new(drops.clone());
     let settings = SettingsStore::load(db.clone(), &loaded.config).await?;
+    let nodes = crate::nodes::Nodes::new(config_store.clone(), bus.clone())?;
     let state = AppState::new(Services {
+        nodes,
         config_store,
         db,
         settings,
@@ -232,6 +236,7 @@ fn spawn_tasks(
     );
     tasks.spawn(crate::retention::run(state.db.clone(), state.settings.clone(), cancel.clone()));
     tasks.spawn(state.pulls.clone().drain());
+    tasks.spawn(state.nodes.clone().run(cancel.clone()));
     let (activity, db, bus) = (state.activity.clone(), state.db.clone(), state.bus.clone());
     tasks.spawn(crate::proxy::stats::run(activity, db, bus, cancel.clone()));
     let s = state.clone();

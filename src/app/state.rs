@@ -53,6 +53,8 @@ pub struct Services {
     pub listen_addr: SocketAddr,
     /// Downloads from the Hugging Face hub running in the background (`models:pull`).
     pub pulls: crate::pull::service::Pulls,
+    /// The other machines of `nodes`, as last looked at.
+    pub nodes: crate::nodes::Nodes,
 }
 
 impl Services {

@@ -64,6 +64,7 @@ pub fn protected_changes(current: &Config, next: &Config, roots: &[PathBuf]) -> 
         let before = current.backends.models.iter().find(|m| m.name == model.name);
         issues.extend(model_changes(i, before, model, roots));
     }
+    issues.extend(super::nodes::protected_changes(&current.nodes, &next.nodes));
     issues
 }
 

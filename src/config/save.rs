@@ -95,6 +95,7 @@ pub fn placeholder(secret: &str) -> String {
 /// that stands for no stored secret is an error naming its key: deleting a key in an editor revokes
 /// exactly that key, and a stale or forged placeholder never becomes a credential.
 pub fn restore_redacted_secrets(submitted: &mut Value, current: &Config) -> Result<(), ConfigIssue> {
+    super::nodes::restore(submitted, &current.nodes)?;
     let Some(security) = submitted.get_mut("security").and_then(Value::as_object_mut) else { return Ok(()) };
     let stale =
         |path: String| ConfigIssue::new(path, "stands for no stored secret: type the secret itself, or remove it");

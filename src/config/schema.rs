@@ -19,6 +19,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub proxy: ProxyConfig,
     pub backends: BackendsConfig,
+    /// Other llama-dashboards (or OpenAI-compatible servers) whose models are served here too.
+    pub nodes: Vec<super::NodeConfig>,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             proxy: ProxyConfig::default(),
             backends: BackendsConfig::default(),
+            nodes: Vec::new(),
         }
     }
 }
@@ -223,6 +226,7 @@ impl Config {
         let mut copy = self.clone();
         copy.security.admin_token = copy.security.admin_token.as_deref().map(super::save::placeholder);
         copy.security.api_keys = copy.security.api_keys.iter().map(|k| super::save::placeholder(k)).collect();
+        super::nodes::redact(&mut copy.nodes);
         serde_json::to_value(copy).unwrap_or(Value::Null)
     }
 }

@@ -67,6 +67,7 @@ pub fn parse_sections_lenient(value: &Value) -> (Config, Vec<ConfigIssue>) {
             "metrics" => section_into(key, section, &mut config.metrics),
             "proxy" => section_into(key, section, &mut config.proxy),
             "backends" => section_into(key, section, &mut config.backends),
+            "nodes" => section_into(key, section, &mut config.nodes),
             "" => Err(ConfigIssue::new("(root)", "has an empty key (\"\"), which is not a setting")),
             _ => Err(ConfigIssue::new(key.clone(), "unknown key")),
         };
@@ -162,6 +163,7 @@ pub fn validate(c: &Config) -> Vec<ConfigIssue> {
     v.range("proxy.queueTimeoutMs", c.proxy.queue_timeout_ms, 100, 3_600_000);
     v.range("proxy.bodyTimeoutMs", c.proxy.body_timeout_ms, 1_000, 3_600_000);
     backend_issues(&mut v, c);
+    v.0.extend(super::nodes::issues(&c.nodes));
     v.0
 }
 

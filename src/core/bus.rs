@@ -30,11 +30,12 @@ pub enum LiveEvent {
     PullProgress(Value),
     PullDone(Value),
     PullError(Value),
+    NodesStatus(Value),
 }
 
 impl LiveEvent {
     /// Every broadcast name, in the order of the docs; the browser client mirrors this list.
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "snapshot",
         "metrics:update",
         "logs:entry",
@@ -47,6 +48,7 @@ impl LiveEvent {
         "models:pull:progress",
         "models:pull:done",
         "models:pull:error",
+        "nodes:status",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -62,6 +64,7 @@ impl LiveEvent {
             Self::PullProgress(_) => "models:pull:progress",
             Self::PullDone(_) => "models:pull:done",
             Self::PullError(_) => "models:pull:error",
+            Self::NodesStatus(_) => "nodes:status",
         }
     }
 
@@ -77,7 +80,8 @@ impl LiveEvent {
             | Self::RequestsStats(v)
             | Self::PullProgress(v)
             | Self::PullDone(v)
-            | Self::PullError(v) => v,
+            | Self::PullError(v)
+            | Self::NodesStatus(v) => v,
         }
     }
 }
@@ -218,6 +222,7 @@ mod tests {
             LiveEvent::PullProgress(Value::Null),
             LiveEvent::PullDone(Value::Null),
             LiveEvent::PullError(Value::Null),
+            LiveEvent::NodesStatus(Value::Null),
         ];
         for event in &events {
             assert_eq!(LiveEvent::NAMES.iter().filter(|n| **n == event.name()).count(), 1, "{}", event.name());

@@ -11,7 +11,7 @@ use crate::models::{ModelKind, ModelView};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 33] = [
+pub const EVENTS: [&str; 34] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -45,6 +45,7 @@ pub const EVENTS: [&str; 33] = [
     "requests:history",
     "presets:get",
     "presets:save",
+    "nodes:list",
 ];
 
 /// A reply's `data`: JSON built by the handler, or the model list, serialized straight from memory.
@@ -107,6 +108,7 @@ async fn handle_json(state: &AppState, event: &str, p: &Params) -> Result<Value,
         "logs:get" => logs_get(state, p).await,
         "settings:get" => Ok(json!({"settings": state.settings.current()})),
         "settings:update" => settings_update(state, p).await,
+        "nodes:list" => Ok(json!({"nodes": state.nodes.list()})),
         other => Err(ApiError::UnknownEvent(other.to_string())),
     }
 }
@@ -118,6 +120,7 @@ pub async fn snapshot(state: &AppState) -> Result<Value, ApiError> {
         "router": router_status(state),
         "metrics": state.latest_sample(),
         "settings": state.settings.current(),
+        "nodes": state.nodes.list(),
         "serverTime": now_ms(),
     }))
 }

@@ -72,6 +72,7 @@ const EVENT_RECIPES = {
   "presets:get": [{}, "any"],
   // Presets are command lines (files to read and write): read-only without an admin token, whatever the payload.
   "presets:save": [{}, { open: "FORBIDDEN", locked: "BAD_REQUEST" }],
+  "nodes:list": [{}, "ok"],
 };
 
 const chatBody = { model: MODEL, messages: [{ role: "user", content: "hi" }], max_tokens: 1 };

@@ -50,6 +50,7 @@ export async function startEventServer() {
         startup: { autoStart: true, timeout: 30000, retryAttempts: 0 },
         security: { adminToken: TOKEN },
         backends: { importRoots: [imports.dir], basePort: await freePort() },
+        nodes: [{ name: "nowhere", url: `http://127.0.0.1:${await freePort()}` }],
       },
       env: { LLAMA_SERVER_BIN: llamaServer, HF_ENDPOINT: hub.url, HF_HUB_CACHE: hfCache.dir, HF_TOKEN: "" },
     });
@@ -417,6 +418,16 @@ export const cases = {
       assert.equal(d.bucketMs, 3600000);
       assert.deepEqual(d.buckets.map((b) => [b.model, b.requests, b.errors]), [["no-such-model", 1, 1]], "one bucket has the request");
       assert.deepEqual(d.byApi, [{ api: "openai", requests: 1, errors: 1 }]);
+    },
+  },
+  "nodes:list": {
+    payload: async (ctx) => {
+      await until(async () => (await ok(ctx.socket, "nodes:list", {})).nodes[0].state !== "unknown", { what: "the node looked at" });
+      return {};
+    },
+    check: (d) => {
+      assert.deepEqual(d.nodes.map((n) => [n.name, n.state, n.models]), [["nowhere", "down", []]]);
+      assert.match(d.nodes[0].error, /cannot connect/);
     },
   },
 };

@@ -160,6 +160,18 @@ export const SECTIONS = [
       },
     ],
   },
+  {
+    key: "nodes", title: "Nodes",
+    intro: "Other llama-dashboards (or OpenAI-compatible servers) this one watches: each is looked at every 2 s "
+      + "(the Dashboard's Nodes card). A node's apiKey and adminToken show as placeholders; a node with "
+      + "credentials keeps its URL unless you have the admin token.",
+    fields: [
+      {
+        path: "nodes", label: "Nodes (JSON)", type: "json", def: [], wide: true,
+        hint: "[{name, url, apiKey?, adminToken?}]: name a plain name, url http(s)://host:port",
+      },
+    ],
+  },
 ];
 
 const FIELDS = new Map(SECTIONS.flatMap((s) => s.fields.map((f) => [f.path, f])));

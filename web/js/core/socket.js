@@ -14,6 +14,7 @@ export const REQUEST_TIMEOUT_MS = 10000;
 export const BROADCAST_EVENTS = [
   "snapshot", "metrics:update", "logs:entry", "settings:updated", "router:status", "models:status", "models:updated",
   "requests:completed", "requests:stats", "models:pull:progress", "models:pull:done", "models:pull:error",
+  "nodes:status",
 ];
 
 export class RequestError extends Error {

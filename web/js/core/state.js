@@ -4,7 +4,7 @@
 // Sample or null), metricsHistory (Samples oldest first, at most HISTORY_LIMIT), models
 // ([Model]), settings, router (RouterStatus), logs (newest first, at most LOGS_LIMIT),
 // requestStats (RequestStats over the last hour: loaded on subscribe, then the `requests:stats`
-// broadcast), serverOffsetMs (server clock minus ours, from the snapshot's serverTime).
+// broadcast), nodes ([NodeView] from the snapshot, one replaced by each `nodes:status`), serverOffsetMs (server clock minus ours, from the snapshot's serverTime).
 // - `models:status` replaces only the named model's object (status, progress, error, ttlSec,
 //   unloadAt) in a new array; every other model keeps its identity, so views can skip unchanged
 //   rows by `===`. `models:updated` replaces the list; `router:status` replaces `router`.
@@ -125,7 +125,7 @@ export class StateManager {
 
   _onBroadcast(event, data) {
     if (event === "snapshot") {
-      for (const key of ["models", "router", "metrics", "settings"]) {
+      for (const key of ["models", "router", "metrics", "settings", "nodes"]) {
         if (data[key] !== undefined) this.set(key, data[key]);
       }
       if (Number.isFinite(data.serverTime)) this.set("serverOffsetMs", data.serverTime - Date.now());
@@ -145,6 +145,10 @@ export class StateManager {
       this._patchModel(data);
     } else if (event === "requests:stats" && Array.isArray(data.queues)) {
       this.set("requestStats", data);
+    } else if (event === "nodes:status" && data.node?.name) {
+      const nodes = this.state.nodes || [];
+      const known = nodes.some((n) => n.name === data.node.name);
+      this.set("nodes", known ? nodes.map((n) => (n.name === data.node.name ? data.node : n)) : [...nodes, data.node]);
     }
     for (const cb of [...(this.eventListeners.get(event) || [])]) cb(data);
   }

@@ -1,5 +1,5 @@
-// Dashboard page: live system metrics, the /v1 requests card, the llama-server router card, the loaded
-// models with their memory, and the recent warnings and errors.
+// Dashboard page: live system metrics, the /v1 requests card, the llama-server router card, the nodes, the
+// loaded models with their memory, and the recent warnings and errors.
 //
 // Renders its DOM once; each `metrics` push patches text nodes and each `metricsHistory`
 // change feeds the two charts with setData. History is prefilled by the StateManager's
@@ -13,6 +13,7 @@ import { RouterCard } from "../components/router-card.js";
 import { RequestsCard } from "../components/requests-card.js";
 import { RecentErrors } from "../components/recent-errors.js";
 import { LoadedModels } from "../components/loaded-models.js";
+import { NodesCard } from "../components/nodes-card.js";
 
 const CPU_COLOR = "#3b8eea";
 const MEM_COLOR = "#2fb573";
@@ -36,6 +37,7 @@ export class DashboardPage extends Component {
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", hidden: true }),
       h("div", { class: "stat-grid", "data-ref": "statGrid" }, statCards()),
       h("div", { class: "router-slot", "data-ref": "routerSlot" }),
+      h("div", { "data-ref": "nodesSlot" }),
       h(
         "div",
         { class: "chart-grid" },
@@ -62,6 +64,8 @@ export class DashboardPage extends Component {
     this.own(() => routerCard.destroy());
     const requestsCard = new RequestsCard({ state }).mount(refs.statGrid);
     this.own(() => requestsCard.destroy());
+    const nodesCard = new NodesCard({ state }).mount(refs.nodesSlot);
+    this.own(() => nodesCard.destroy());
     const loadedModels = new LoadedModels({ state }).mount(refs.loadedSlot);
     this.own(() => loadedModels.destroy());
     const recentErrors = new RecentErrors({ state }).mount(refs.errorsSlot);

@@ -1,0 +1,103 @@
+//! One look at one node: `GET /v1/models` with its API key, within a deadline. What the answer (or its
+//! absence) says about the node: up with its models, unauthorized (a wrong or missing key: the node is
+//! there), degraded (it answered with an error), or down (refused, reset, or silent past the deadline,
+//! as a paused process is).
+
+use crate::config::NodeConfig;
+use serde::Serialize;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeState {
+    /// Not looked at yet.
+    Unknown,
+    Up,
+    /// It answered, with an error status or a body that is not a model list.
+    Degraded,
+    /// It refused our API key.
+    Unauthorized,
+    /// No answer: connection refused or reset, or nothing within the deadline.
+    Down,
+}
+
+/// A model as the node lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeModel {
+    pub id: String,
+    /// `loaded`, `unloaded`, ... as the node reports it (`status.value`, or a plain `status`); `None` for
+    /// servers that do not say (a plain llama-server, vLLM).
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub state: NodeState,
+    pub rtt_ms: Option<u64>,
+    pub models: Vec<NodeModel>,
+    pub error: Option<String>,
+}
+
+pub async fn probe(client: &reqwest::Client, node: &NodeConfig, deadline: Duration) -> Probe {
+    let started = Instant::now();
+    let mut request = client.get(format!("{}/v1/models", node.base())).timeout(deadline);
+    if let Some(key) = &node.api_key {
+        request = request.bearer_auth(key);
+    }
+    let down = |error: String| Probe { state: NodeState::Down, rtt_ms: None, models: Vec::new(), error: Some(error) };
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(err) if err.is_timeout() => return down(format!("no answer within {} ms", deadline.as_millis())),
+        Err(err) => return down(format!("cannot connect: {}", root_cause(&err))),
+    };
+    let status = response.status();
+    let body = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), response.json::<Value>()).await;
+    let rtt_ms = Some(started.elapsed().as_millis() as u64);
+    let answered = |state, error: String| Probe { state, rtt_ms, models: Vec::new(), error: Some(error) };
+    match (status.as_u16(), body) {
+        (401 | 403, _) => answered(NodeState::Unauthorized, format!("refused our API key ({status})")),
+        (200, Ok(Ok(list))) => match models_of(&list) {
+            Some(models) => Probe { state: NodeState::Up, rtt_ms, models, error: None },
+            None => answered(NodeState::Degraded, "answered /v1/models without a model list".into()),
+        },
+        (200, Err(_)) => down(format!("the model list did not arrive within {} ms", deadline.as_millis())),
+        (200, Ok(Err(err))) => answered(NodeState::Degraded, format!("the model list is not JSON: {err}")),
+        (_, _) => answered(NodeState::Degraded, format!("answered /v1/models with {status}")),
+    }
+}
+
+/// `{"data":[{"id", "status": {"value"} | "..."}]}` (OpenAI's list, with llama.cpp's and our status).
+fn models_of(list: &Value) -> Option<Vec<NodeModel>> {
+    let data = list.get("data")?.as_array()?;
+    let model = |m: &Value| {
+        let id = m.get("id")?.as_str()?.to_string();
+        let status = m["status"]["value"].as_str().or_else(|| m["status"].as_str()).map(str::to_string);
+        Some(NodeModel { id, status })
+    };
+    Some(data.iter().filter_map(model).collect())
+}
+
+/// The innermost error: "Connection refused (os error 111)" rather than reqwest's wrapping.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn model_lists_of_each_shape_are_read() {
+        let ours = json!({"data": [{"id": "a", "status": {"value": "loaded"}}, {"id": "b", "status": "unloaded"}, {"id": "c"}]});
+        let models = models_of(&ours).unwrap();
+        let seen: Vec<(&str, Option<&str>)> = models.iter().map(|m| (m.id.as_str(), m.status.as_deref())).collect();
+        assert_eq!(seen, [("a", Some("loaded")), ("b", Some("unloaded")), ("c", None)]);
+        assert!(models_of(&json!({"models": []})).is_none());
+    }
+}
