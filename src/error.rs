@@ -271,3 +271,12 @@ impl From<crate::settings::SettingsError> for ApiError {
         }
     }
 }
+
+impl From<crate::nodes::RouteError> for ApiError {
+    fn from(err: crate::nodes::RouteError) -> Self {
+        match err {
+            crate::nodes::RouteError::Unavailable(message) => Self::Upstream(message),
+            crate::nodes::RouteError::NoModel(name) => Self::ModelNotFound(name),
+        }
+    }
+}

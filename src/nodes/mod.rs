@@ -3,8 +3,10 @@
 //! memory. A node's credentials stay in the config: nothing here logs or publishes them.
 
 mod probe;
+mod route;
 
 pub use probe::{NodeModel, NodeState};
+pub use route::{NodeRoute, RouteError, with_model};
 
 use crate::config::{NodeConfig, SharedConfig};
 use crate::core::bus::{Bus, LiveEvent};

@@ -47,6 +47,9 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, ttl, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
+    if let Some(route) = state.nodes.route(&model) {
+        return super::remote::forward(state, &parts, body, exchange, route?).await;
+    }
     let Route { model, upstream, claim, mut lease, direct } = state.models.resolve(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
     exchange.row.model = Some(model.clone());
@@ -100,6 +103,11 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
         lease = again.lease;
     }
     let upstream = sent.map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", e.message)))?;
+    respond(upstream, parts.uri.path(), exchange, Held::new(admission, lease))
+}
+
+/// The upstream's answer streamed back to the client, recorded as it passes.
+pub(super) fn respond(upstream: Answer, path: &str, exchange: &mut Exchange, held: Held) -> Result<Response, ApiError> {
     exchange.row.status_code = upstream.status.as_u16();
     let sse = upstream
         .headers
@@ -111,8 +119,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     if let Some(h) = response.headers_mut() {
         *h = headers::to_client(&upstream.headers);
     }
-    let answer = (upstream.body, upstream.length, parts.uri.path());
-    let tap = Tap::new(answer, exchange.hand_off(), sse, Held::new(admission, lease));
+    let tap = Tap::new((upstream.body, upstream.length, path), exchange.hand_off(), sse, held);
     response.body(Body::from_stream(tap)).map_err(|e| ApiError::Internal(e.to_string()))
 }
 

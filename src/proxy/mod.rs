@@ -9,6 +9,7 @@ mod headers;
 mod incoming;
 pub mod models;
 mod prometheus;
+mod remote;
 mod send;
 pub mod stats;
 mod tap;

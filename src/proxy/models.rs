@@ -1,6 +1,7 @@
 //! `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's shape, for every model the dashboard lists.
 //! Extension fields: `status` in llama.cpp's router's shape (`{"value": "loaded", ...}`, which Open WebUI
-//! and other router clients read), `aliases`, `ttl_sec`, `unload_at` (ms), and `meta` from the GGUF.
+//! and other router clients read), `aliases`, `ttl_sec`, `unload_at` (ms), and `meta` from the GGUF. The
+//! models of the nodes that are up follow as `node/model`, with `node` naming where they run.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -30,8 +31,27 @@ pub async fn get(State(state): State<AppState>, Segment(id): Segment, headers: H
 
 /// The list as `GET /v1/models` answers it (for the other mounts of the same list).
 pub fn list_body(state: &AppState) -> Value {
-    let data: Vec<Value> = state.models.list().iter().map(openai_model).collect();
+    let mut data: Vec<Value> = state.models.list().iter().map(openai_model).collect();
+    data.extend(node_models(state));
     json!({"object": "list", "data": data})
+}
+
+/// The models of the nodes that are up, as `node/model`, owned by the node, in the status it reports.
+fn node_models(state: &AppState) -> Vec<Value> {
+    let up = state.nodes.list().into_iter().filter(|n| n.state == crate::nodes::NodeState::Up);
+    up.flat_map(|node| {
+        node.models.into_iter().map(move |m| {
+            json!({
+                "id": format!("{}/{}", node.name, m.id),
+                "object": "model",
+                "created": 0,
+                "owned_by": node.name,
+                "node": node.name,
+                "status": {"value": m.status.as_deref().unwrap_or("unknown")},
+            })
+        })
+    })
+    .collect()
 }
 
 /// llama.cpp's router's `status` object: `value`, with `failed: true` and our `error` for a model that
