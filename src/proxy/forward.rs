@@ -57,11 +57,7 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     if let Some(secs) = ttl {
         state.models.keep_alive(&model, secs);
     }
-    let limits = Limits {
-        slots: config.performance.parallel_slots.max(1) as usize,
-        queue_size: config.proxy.queue_size.max(0) as usize,
-        queue_timeout: Duration::from_millis(config.proxy.queue_timeout_ms.max(0) as u64),
-    };
+    let limits = queue_limits(&config);
     exchange.queued();
     let admitted = state.activity.admit(&model, &limits).await;
     drop(claim);
@@ -104,6 +100,16 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     }
     let upstream = sent.map_err(|e| ApiError::Upstream(format!("model '{model}' did not answer: {}", e.message)))?;
     respond(upstream, parts.uri.path(), exchange, Held::new(admission, lease))
+}
+
+/// Each model's slots and queue: `performance.parallelSlots` at once, `proxy.queueSize` more waiting at most
+/// `proxy.queueTimeoutMs`.
+pub(super) fn queue_limits(config: &crate::config::Config) -> Limits {
+    Limits {
+        slots: config.performance.parallel_slots.max(1) as usize,
+        queue_size: config.proxy.queue_size.max(0) as usize,
+        queue_timeout: Duration::from_millis(config.proxy.queue_timeout_ms.max(0) as u64),
+    }
 }
 
 /// The upstream's answer streamed back to the client, recorded as it passes.

@@ -6,14 +6,12 @@ use super::send::{Outgoing, Via};
 use super::tap::Held;
 use super::telemetry::Exchange;
 use crate::app::AppState;
-use crate::core::activity::Limits;
 use crate::error::ApiError;
 use crate::nodes::NodeRoute;
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::response::Response;
-use std::time::Duration;
 
 /// The response header that names the node that answered.
 pub const NODE_HEADER: &str = "x-llama-dashboard-node";
@@ -27,12 +25,7 @@ pub async fn forward(
 ) -> Result<Response, ApiError> {
     let name = format!("{}/{}", route.node, route.model);
     exchange.row.resolved = true;
-    let config = state.config();
-    let limits = Limits {
-        slots: config.performance.parallel_slots.max(1) as usize,
-        queue_size: config.proxy.queue_size.max(0) as usize,
-        queue_timeout: Duration::from_millis(config.proxy.queue_timeout_ms.max(0) as u64),
-    };
+    let limits = super::forward::queue_limits(&state.config());
     exchange.queued();
     let admitted = state.activity.admit(&name, &limits).await;
     exchange.dequeued();
