@@ -2,6 +2,7 @@
 //! [`DEADLINE`]), and what changed about it is published as `nodes:status`; `nodes:list` answers from
 //! memory. A node's credentials stay in the config: nothing here logs or publishes them.
 
+mod places;
 mod probe;
 mod route;
 
@@ -9,7 +10,7 @@ pub use probe::{NodeModel, NodeState};
 pub use route::{NodeRoute, RouteError, with_model};
 
 use crate::config::{NodeConfig, SharedConfig};
-use crate::core::bus::{Bus, LiveEvent};
+use crate::core::bus::Bus;
 use crate::core::clock::now_ms;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -132,7 +133,7 @@ impl Nodes {
             } else {
                 tracing::info!(node = %view.name, models = view.models.len(), "node is up");
             }
-            self.0.bus.publish(LiveEvent::NodesStatus(serde_json::json!({ "node": view })));
+            self.publish(view);
         }
     }
 }

@@ -47,8 +47,8 @@ async fn forward(state: &AppState, request: Request, exchange: &mut Exchange) ->
     let Incoming { model, stream, ttl, body } = incoming::read(&parts.uri, &parts.headers, body, &limits).await?;
     exchange.row.model = Some(model.clone());
     exchange.row.stream = stream;
-    if let Some(route) = state.nodes.route(&model) {
-        return super::remote::forward(state, &parts, body, exchange, route?).await;
+    if let Some(answered) = super::remote::before_local(state, &parts, &body, exchange, &model).await {
+        return answered;
     }
     let Route { model, upstream, claim, mut lease, direct } = state.models.resolve(&model, parts.uri.path()).await?;
     let own_backend = claim.is_some();
