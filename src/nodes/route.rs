@@ -35,9 +35,13 @@ impl Nodes {
             let state = state.unwrap_or_default();
             return Some(Err(RouteError::Unavailable(format!("node '{node}' is {state}: {why}"))));
         }
-        if !view.models.iter().any(|m| m.id == model) {
-            return Some(Err(RouteError::NoModel(name.to_string())));
-        }
+        // Ollama's clients add `:latest` to bare names.
+        let listed = |id: &str| view.models.iter().any(|m| m.id == id);
+        let model = match model.strip_suffix(":latest") {
+            _ if listed(model) => model,
+            Some(bare) if listed(bare) => bare,
+            _ => return Some(Err(RouteError::NoModel(name.to_string()))),
+        };
         let key = node_config.api_key.clone().unwrap_or_default().into();
         let upstream = Upstream { url: node_config.base().to_string(), key };
         Some(Ok(NodeRoute { node: node.to_string(), model: model.to_string(), upstream }))

@@ -10,6 +10,7 @@ mod incoming;
 pub mod models;
 mod prometheus;
 mod remote;
+pub use remote::NODE_HEADER;
 mod send;
 pub mod stats;
 mod tap;

@@ -104,3 +104,19 @@ test("a node that is down, or a model it does not have, gets a clear error here"
   assert.equal(missing.status, 404);
   assert.match((await missing.json()).error.message, /b\/no-such-model/);
 });
+
+test("llama.cpp's /models and Ollama's /api/tags list node/model too, and Ollama's chat reaches the node", { skip }, async () => {
+  const llamacpp = await (await fetch(`${front.url}/models`)).json();
+  assert.ok(llamacpp.data.some((m) => m.id === "b/smol" && m.node === "b"), JSON.stringify(llamacpp.data.map((m) => m.id)));
+  const tags = await (await fetch(`${front.url}/api/tags`)).json();
+  assert.ok(tags.models.some((m) => m.name === "b/smol"), JSON.stringify(tags.models.map((m) => m.name)));
+  const res = await fetch(`${front.url}/api/chat`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "b/smol:latest", messages: [{ role: "user", content: "Say hi." }], stream: false, options: { num_predict: 4 } }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(res.headers.get("x-llama-dashboard-node"), "b");
+  const body = await res.json();
+  assert.equal(body.done, true);
+  assert.ok(body.message.content.length > 0, JSON.stringify(body));
+});

@@ -88,10 +88,18 @@ async fn run(state: AppState, request: Request, api: Api) -> Result<Response, Ap
         return Ok((status, axum::Json(json!({"error": answer::error_message(&body)}))).into_response());
     }
     let kind = if api == Api::Chat { Kind::Chat } else { Kind::Generate };
+    // The node that answered stays named on the translated answer.
+    let node = sent.headers().get(crate::proxy::NODE_HEADER).cloned();
+    let named = |mut response: Response| {
+        if let Some(node) = node {
+            response.headers_mut().insert(crate::proxy::NODE_HEADER, node);
+        }
+        response
+    };
     if stream {
         let lines = answer::ndjson(sent.into_body().into_data_stream(), model, kind);
         let ndjson = HeaderValue::from_static("application/x-ndjson");
-        return Ok(([(header::CONTENT_TYPE, ndjson)], Body::from_stream(lines)).into_response());
+        return Ok(named(([(header::CONTENT_TYPE, ndjson)], Body::from_stream(lines)).into_response()));
     }
     let bytes =
         axum::body::to_bytes(sent.into_body(), usize::MAX).await.map_err(|e| ApiError::Upstream(e.to_string()))?;
@@ -101,7 +109,7 @@ async fn run(state: AppState, request: Request, api: Api) -> Result<Response, Ap
         Api::Embeddings => answer::embeddings(&openai, &model, true),
         Api::Chat | Api::Generate => answer::whole(&openai, &model, kind),
     };
-    Ok(axum::Json(out).into_response())
+    Ok(named(axum::Json(out).into_response()))
 }
 
 /// The translated call through the `/v1` proxy, as if the client had sent it there.

@@ -22,8 +22,21 @@ pub async fn tags(State(state): State<AppState>, headers: HeaderMap) -> Response
     if let Err(err) = crate::proxy::auth::check(&state.config(), &headers) {
         return err.into_ollama_response();
     }
-    let models: Vec<Value> = state.models.list().iter().map(|m| described(m, false)).collect();
+    let mut models: Vec<Value> = state.models.list().iter().map(|m| described(m, false)).collect();
+    models.extend(node_models(&state));
     Json(json!({"models": models})).into_response()
+}
+
+/// The models of the nodes that are up, as `node/model` (what a request names to be served there).
+fn node_models(state: &AppState) -> Vec<Value> {
+    let up = state.nodes.list().into_iter().filter(|n| n.state == crate::nodes::NodeState::Up);
+    up.flat_map(|node| {
+        node.models.into_iter().map(move |m| {
+            let name = format!("{}/{}", node.name, m.id);
+            json!({"name": name, "model": name, "size": 0, "details": {"format": "gguf"}})
+        })
+    })
+    .collect()
 }
 
 /// The loaded models, each with `expires_at`: when it will be unloaded if nothing uses it.
