@@ -280,3 +280,12 @@ impl From<crate::nodes::RouteError> for ApiError {
         }
     }
 }
+
+impl From<crate::nodes::ControlError> for ApiError {
+    fn from(err: crate::nodes::ControlError) -> Self {
+        match err {
+            crate::nodes::ControlError::NoNode(_) => Self::bad("node", err.to_string()),
+            other => Self::Upstream(other.to_string()),
+        }
+    }
+}

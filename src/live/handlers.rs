@@ -11,7 +11,7 @@ use crate::models::{ModelKind, ModelView};
 use serde_json::{Value, json};
 
 /// Every request event this server answers.
-pub const EVENTS: [&str; 34] = [
+pub const EVENTS: [&str; 36] = [
     "models:list",
     "models:get",
     "models:scan",
@@ -46,6 +46,8 @@ pub const EVENTS: [&str; 34] = [
     "presets:get",
     "presets:save",
     "nodes:list",
+    "nodes:load",
+    "nodes:unload",
 ];
 
 /// A reply's `data`: JSON built by the handler, or the model list, serialized straight from memory.
@@ -109,6 +111,8 @@ async fn handle_json(state: &AppState, event: &str, p: &Params) -> Result<Value,
         "settings:get" => Ok(json!({"settings": state.settings.current()})),
         "settings:update" => settings_update(state, p).await,
         "nodes:list" => Ok(json!({"nodes": state.nodes.list()})),
+        "nodes:load" => super::node_events::change(state, p, true).await,
+        "nodes:unload" => super::node_events::change(state, p, false).await,
         other => Err(ApiError::UnknownEvent(other.to_string())),
     }
 }

@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod handlers;
 mod incoming;
 mod init_save;
+mod node_events;
 pub mod payload;
 mod plan_events;
 mod presets;

@@ -2,10 +2,12 @@
 //! [`DEADLINE`]), and what changed about it is published as `nodes:status`; `nodes:list` answers from
 //! memory. A node's credentials stay in the config: nothing here logs or publishes them.
 
+mod control;
 mod places;
 mod probe;
 mod route;
 
+pub use control::ControlError;
 pub use probe::{NodeModel, NodeState};
 pub use route::{NodeRoute, RouteError, with_model};
 
@@ -100,7 +102,7 @@ impl Nodes {
         }
     }
 
-    async fn look_once(&self) {
+    pub(super) async fn look_once(&self) {
         let nodes = self.0.config.config().nodes.clone();
         let looks = nodes.iter().map(|node| async move { (node, probe::probe(&self.0.client, node, DEADLINE).await) });
         let results = futures_util::future::join_all(looks).await;

@@ -17,7 +17,7 @@ impl Nodes {
             .filter(|n| n.state == NodeState::Up)
             .filter_map(|n| {
                 let loaded = n.models.iter().find(|m| m.id == model)?.status.as_deref() == Some("loaded");
-                let route = self.route(&format!("{}/{model}", n.name))?.ok()?;
+                let route = self.pinned_route(&format!("{}/{model}", n.name))?.ok()?;
                 let load = busy(&format!("{}/{model}", n.name));
                 Some((route, loaded, load))
             })

@@ -24,7 +24,7 @@ pub enum RouteError {
 
 impl Nodes {
     /// `None` when `name` does not start with a configured node's name and `/`.
-    pub fn route(&self, name: &str) -> Option<Result<NodeRoute, RouteError>> {
+    pub fn pinned_route(&self, name: &str) -> Option<Result<NodeRoute, RouteError>> {
         let (node, model) = name.split_once('/')?;
         let config = self.0.config.config();
         let node_config = config.nodes.iter().find(|n| n.name == node)?;

@@ -29,7 +29,7 @@ pub async fn before_local(
     exchange: &mut Exchange,
     model: &str,
 ) -> Option<Result<Response, ApiError>> {
-    if let Some(route) = state.nodes.route(model) {
+    if let Some(route) = state.nodes.pinned_route(model) {
         return Some(match route {
             Ok(route) => forward(state, parts, body.clone(), exchange, route).await,
             Err(err) => Err(err.into()),

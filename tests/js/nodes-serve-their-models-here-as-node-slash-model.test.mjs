@@ -2,6 +2,7 @@
 // they run on, answered by the node (a real llama-dashboard with the real SmolLM2 in its own backend,
 // behind its own API key) whole and streamed, with X-Llama-Dashboard-Node naming it; the request is in
 // both servers' histories. A node that is down, or a model it does not have, gets a clear error here.
+// llama.cpp's and Ollama's lists show node/model too, and the Models page unloads and loads it on the node.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { linkSync, copyFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import path from "node:path";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, freePort, tempDir, until } from "./lib/socket.mjs";
 import { needReal, llamaServer, realModel } from "./lib/real.mjs";
+import { launchBrowser, withBrowserPage, waitForText, byTestId, screenshot } from "./lib/browser.mjs";
 
 const skip = needReal();
 const KEY = "sk-node-b-4d2";
@@ -22,7 +24,7 @@ before(async () => {
   nodeB = await startServer({
     config: {
       router: { enabled: false, port: await freePort() }, startup: { autoStart: false },
-      models: { directory: files.dir },
+      models: { directory: path.join(files.dir, "none") },
       security: { apiKeys: [KEY] },
       backends: {
         basePort: await freePort(), idleTimeoutSec: 0, defaultSpawn: { command: ["llama-server", "-c", "512"] },
@@ -119,4 +121,25 @@ test("llama.cpp's /models and Ollama's /api/tags list node/model too, and Ollama
   const body = await res.json();
   assert.equal(body.done, true);
   assert.ok(body.message.content.length > 0, JSON.stringify(body));
+});
+
+test("the Models page lists the node's model and unloads and loads it on the node", { skip }, async () => {
+  const browser = await launchBrowser();
+  try {
+    await withBrowserPage(browser, async (page) => {
+      await page.goto(`${front.url}/models`);
+      const status = "node-model-status-b/smol";
+      await waitForText(page, status, "loaded", 15000);
+      await page.click(byTestId("node-unload-b/smol"));
+      await waitForText(page, status, "unloaded", 15000);
+      const there = (await ok(clientB.socket, "models:get", { id: "smol" })).model.status;
+      assert.equal(there, "unloaded", "unloaded on the node itself");
+      await page.click(byTestId("node-load-b/smol"));
+      await waitForText(page, status, "loaded", 30000);
+      assert.equal((await ok(clientB.socket, "models:get", { id: "smol" })).model.status, "loaded");
+      await screenshot(page, "models-node-models");
+    });
+  } finally {
+    await browser.close();
+  }
 });

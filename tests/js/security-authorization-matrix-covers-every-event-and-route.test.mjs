@@ -73,6 +73,8 @@ const EVENT_RECIPES = {
   // Presets are command lines (files to read and write): read-only without an admin token, whatever the payload.
   "presets:save": [{}, { open: "FORBIDDEN", locked: "BAD_REQUEST" }],
   "nodes:list": [{}, "ok"],
+  "nodes:load": [{}, "BAD_REQUEST"],
+  "nodes:unload": [{}, "BAD_REQUEST"],
 };
 
 const chatBody = { model: MODEL, messages: [{ role: "user", content: "hi" }], max_tokens: 1 };

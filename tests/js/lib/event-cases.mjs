@@ -421,13 +421,36 @@ export const cases = {
     },
   },
   "nodes:list": {
+    // The server becomes a node of itself (saved like any config change): one node up, one never there.
     payload: async (ctx) => {
-      await until(async () => (await ok(ctx.socket, "nodes:list", {})).nodes[0].state !== "unknown", { what: "the node looked at" });
+      const loaded = await ok(ctx.socket, "router:init:load", {});
+      const config = structuredClone(loaded.fileConfig);
+      config.nodes = [...config.nodes, { name: "self", url: ctx.server.url }];
+      await ok(ctx.socket, "router:init:save", { config, revision: loaded.revision });
+      await until(async () => (await ok(ctx.socket, "nodes:list", {})).nodes.every((n) => n.state === "up" || n.state === "down"),
+        { what: "both nodes looked at" });
       return {};
     },
-    check: (d) => {
-      assert.deepEqual(d.nodes.map((n) => [n.name, n.state, n.models]), [["nowhere", "down", []]]);
+    check: (d, ctx) => {
+      assert.deepEqual(d.nodes.map((n) => [n.name, n.state]), [["nowhere", "down"], ["self", "up"]]);
       assert.match(d.nodes[0].error, /cannot connect/);
+      assert.ok(d.nodes[1].models.some((m) => m.id === ctx.model), JSON.stringify(d.nodes[1].models));
+    },
+  },
+  "nodes:load": {
+    payload: (ctx) => { ctx.nodeLoadAsked = Date.now(); return { node: "self", model: ctx.model }; },
+    check: async (d, ctx) => {
+      assert.deepEqual(d, { node: "self", model: ctx.model, status: "loading" });
+      await ctx.broadcast("models:status", (s) => s.id === ctx.model && s.status === "loaded", ctx.nodeLoadAsked);
+      await ctx.broadcast("nodes:status", (s) => s.node.name === "self"
+        && s.node.models.some((m) => m.id === ctx.model && m.status === "loaded"), ctx.nodeLoadAsked);
+    },
+  },
+  "nodes:unload": {
+    payload: (ctx) => { ctx.nodeUnloadAsked = Date.now(); return { node: "self", model: ctx.model }; },
+    check: async (d, ctx) => {
+      assert.deepEqual(d, { node: "self", model: ctx.model, status: "unloading" });
+      await ctx.broadcast("models:status", (s) => s.id === ctx.model && s.status === "unloaded", ctx.nodeUnloadAsked);
     },
   },
 };

@@ -9,8 +9,9 @@
 // server time); a row's details hold the TTL form or, for an own backend, its settings form
 // (models-forms.js). Above the table: the pull panel (download from Hugging Face), the downloads
 // in progress, the own backends card (add one with a form, or edit the list as JSON on the
-// Configuration page) and the import form (`models:import {dir}`).
+// Configuration page), the import form (`models:import {dir}`), and the models on other nodes.
 import { Component, h } from "../core/component.js";
+import { NodeModels } from "../components/node-models.js";
 import { COLUMNS, ModelRow } from "../components/model-row.js";
 import { PullPanel } from "../components/pull-panel.js";
 import { Downloads } from "../components/downloads.js";
@@ -55,6 +56,7 @@ export class ModelsPage extends Component {
             " (searched 4 levels deep; ", h("code", {}, "mmproj*"), " projectors are paired with their model)."),
           h("p", { class: "muted" }, "Copy a model there, or point ", h("code", {}, "models.directory"),
             " in llama-router.init.json (or LLAMA_MODELS_DIR) at your models, then press Rescan."))),
+      h("div", { "data-ref": "nodeModelsSlot" }),
       h("div", { "data-ref": "pullSlot" }),
       h("div", { "data-ref": "downloadsSlot" }),
       h("section", { class: "card backends-card", "aria-labelledby": "backends-title" },
@@ -94,7 +96,8 @@ export class ModelsPage extends Component {
     this.own(() => { for (const row of this.rows.values()) row.destroy(); });
     this.downloads = new Downloads({ state }).mount(this.refsCache.downloadsSlot);
     this.pull = new PullPanel({ state, onStarted: (reply) => this.downloads.track(reply) }).mount(this.refsCache.pullSlot);
-    this.own(() => { this.pull.destroy(); this.downloads.destroy(); });
+    const nodeModels = new NodeModels({ state }).mount(this.refsCache.nodeModelsSlot);
+    this.own(() => { this.pull.destroy(); this.downloads.destroy(); nodeModels.destroy(); });
   }
 
   notify(text) {
