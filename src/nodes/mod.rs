@@ -6,10 +6,12 @@ mod control;
 mod places;
 mod probe;
 mod route;
+mod system;
 
 pub use control::ControlError;
 pub use probe::{NodeModel, NodeState};
 pub use route::{NodeRoute, RouteError, with_model};
+pub use system::NodeSystem;
 
 use crate::config::{NodeConfig, SharedConfig};
 use crate::core::bus::Bus;
@@ -38,6 +40,8 @@ pub struct NodeView {
     pub rtt_ms: Option<u64>,
     pub models: Vec<NodeModel>,
     pub error: Option<String>,
+    /// Its load, for a llama-dashboard node that is up.
+    pub system: Option<NodeSystem>,
     /// When it was last looked at (ms).
     pub checked_at: Option<i64>,
 }
@@ -52,13 +56,15 @@ impl NodeView {
             rtt_ms: None,
             models: Vec::new(),
             error: None,
+            system: None,
             checked_at: None,
         }
     }
 
-    /// Whether a change is news for the dashboards (the round trip alone is not).
+    /// Whether a change is news for the dashboards (the round trip alone is not; its load is).
     fn differs(&self, other: &Self) -> bool {
-        (self.state, &self.models, &self.error, &self.url) != (other.state, &other.models, &other.error, &other.url)
+        (self.state, &self.models, &self.error, &self.url, &self.system)
+            != (other.state, &other.models, &other.error, &other.url, &other.system)
     }
 }
 
@@ -104,12 +110,17 @@ impl Nodes {
 
     pub(super) async fn look_once(&self) {
         let nodes = self.0.config.config().nodes.clone();
-        let looks = nodes.iter().map(|node| async move { (node, probe::probe(&self.0.client, node, DEADLINE).await) });
+        let looks = nodes.iter().map(|node| async move {
+            let look = probe::probe(&self.0.client, node, DEADLINE).await;
+            let up = look.state == NodeState::Up;
+            let system = if up { system::read(&self.0.client, node, DEADLINE).await } else { None };
+            (node, look, system)
+        });
         let results = futures_util::future::join_all(looks).await;
         let mut changed = Vec::new();
         if let Ok(mut views) = self.0.views.write() {
             views.retain(|name, _| nodes.iter().any(|n| &n.name == name));
-            for (node, look) in results {
+            for (node, look, system) in results {
                 let before = views.get(&node.name).cloned().unwrap_or_else(|| NodeView::unknown(node));
                 let since = if before.state == look.state { before.since } else { now_ms() };
                 let view = NodeView {
@@ -120,6 +131,7 @@ impl Nodes {
                     rtt_ms: look.rtt_ms,
                     models: look.models,
                     error: look.error,
+                    system,
                     checked_at: Some(now_ms()),
                 };
                 if view.differs(&before) {

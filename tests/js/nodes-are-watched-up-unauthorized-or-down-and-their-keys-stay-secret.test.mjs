@@ -55,6 +55,10 @@ test("each node is up with its models, unauthorized with a wrong key, or down wh
   assert.equal(all.b.state, "up", JSON.stringify(all.b));
   assert.deepEqual(all.b.models, [{ id: "smol", status: "unloaded" }]);
   assert.ok(all.b.rttMs >= 0 && all.b.rttMs < 1500, `rtt ${all.b.rttMs}`);
+  const sys = (await until(async () => (await nodes()).b.system, { what: "b's load" }));
+  assert.ok(sys.cpuPercent >= 0 && sys.memoryTotalBytes > sys.memoryUsedBytes && sys.memoryUsedBytes > 0, JSON.stringify(sys));
+  assert.deepEqual([sys.inFlight, sys.queued], [0, 0], "nothing running on b");
+  assert.equal(all.gone.system, null);
   assert.equal(all["wrong-key"].state, "unauthorized");
   assert.match(all["wrong-key"].error, /401/);
   assert.equal(all.gone.state, "down");
@@ -111,6 +115,7 @@ test("the Dashboard's Nodes card shows each node's state and models, and follows
       await waitForText(page, "node-state-gone", "down");
       await waitForText(page, "node-models-b", "none loaded · 1 more");
       await waitForText(page, "node-models-gone", /cannot connect/);
+      await waitForText(page, "node-system-b", /^CPU \d+ % · memory .+ \/ .+ · 0 running, 0 queued$/);
       process.kill(nodeB.proc.pid, "SIGSTOP");
       try {
         await waitForText(page, "node-state-b", "down", 8000);

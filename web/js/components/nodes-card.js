@@ -1,10 +1,11 @@
 // Dashboard card: the machines of `nodes` as last looked at (every 2 s): each node's state (up, degraded,
-// unauthorized, down) and since when, its round trip, and its models with the loaded ones first.
+// unauthorized, down) and since when, its round trip, its models with the loaded ones first, and for a
+// llama-dashboard node its load (CPU, memory, requests running and queued).
 //
 // Contract: new NodesCard({state}).mount(container) follows the `nodes` state key (the snapshot's list,
 // patched by each `nodes:status`); hidden while no node is configured. Text only (textContent).
 import { Component, h, replaceChildren } from "../core/component.js";
-import { formatDuration, formatTime } from "../core/format.js";
+import { formatBytes, formatDuration, formatTime } from "../core/format.js";
 
 const TICK_MS = 1000;
 
@@ -50,6 +51,16 @@ function row(node, offsetMs) {
     h("span", { class: "muted" }, ` for ${formatDuration(forSec)}`),
     node.rttMs != null ? h("span", { class: "muted" }, ` · ${node.rttMs} ms`) : null,
     h("div", { class: "nodes-card__models", "data-testid": `node-models-${node.name}` }, node.state === "up" ? models : node.error || ""),
+    node.system ? h("div", { class: "muted", "data-testid": `node-system-${node.name}` }, load(node.system)) : null,
     h("div", { class: "muted nodes-card__url" }, `${node.url} · checked ${formatTime(node.checkedAt)}`),
   );
+}
+
+/** "CPU 31 % · memory 1.2 GiB / 23.6 GiB · 1 running, 0 queued". */
+function load(system) {
+  const parts = [];
+  if (system.cpuPercent != null) parts.push(`CPU ${Math.round(system.cpuPercent)} %`);
+  if (system.memoryTotalBytes) parts.push(`memory ${formatBytes(system.memoryUsedBytes)} / ${formatBytes(system.memoryTotalBytes)}`);
+  parts.push(`${system.inFlight} running, ${system.queued} queued`);
+  return parts.join(" · ");
 }
