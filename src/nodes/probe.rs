@@ -22,13 +22,21 @@ pub enum NodeState {
     Down,
 }
 
-/// A model as the node lists it.
+/// A model as the node lists it. Besides the id, what a llama-dashboard node says of it (other servers
+/// leave these out).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NodeModel {
     pub id: String,
     /// `loaded`, `unloaded`, ... as the node reports it (`status.value`, or a plain `status`); `None` for
     /// servers that do not say (a plain llama-server, vLLM).
     pub status: Option<String>,
+    /// Its idle TTL there (seconds, 0 = never).
+    pub ttl_sec: Option<i64>,
+    /// When the node will unload it if nothing uses it (ms since the epoch).
+    pub unload_at: Option<i64>,
+    /// Its file's size.
+    pub size_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +81,9 @@ fn models_of(list: &Value) -> Option<Vec<NodeModel>> {
     let model = |m: &Value| {
         let id = m.get("id")?.as_str()?.to_string();
         let status = m["status"]["value"].as_str().or_else(|| m["status"].as_str()).map(str::to_string);
-        Some(NodeModel { id, status })
+        let (ttl_sec, unload_at, size_bytes) =
+            (m["ttl_sec"].as_i64(), m["unload_at"].as_i64(), m["meta"]["size_bytes"].as_u64());
+        Some(NodeModel { id, status, ttl_sec, unload_at, size_bytes })
     };
     Some(data.iter().filter_map(model).collect())
 }
@@ -94,10 +104,16 @@ mod tests {
 
     #[test]
     fn model_lists_of_each_shape_are_read() {
-        let ours = json!({"data": [{"id": "a", "status": {"value": "loaded"}}, {"id": "b", "status": "unloaded"}, {"id": "c"}]});
+        let ours = json!({"data": [
+            {"id": "a", "status": {"value": "loaded"}, "ttl_sec": 300, "unload_at": 1700, "meta": {"size_bytes": 98}},
+            {"id": "b", "status": "unloaded"},
+            {"id": "c"},
+        ]});
         let models = models_of(&ours).unwrap();
         let seen: Vec<(&str, Option<&str>)> = models.iter().map(|m| (m.id.as_str(), m.status.as_deref())).collect();
         assert_eq!(seen, [("a", Some("loaded")), ("b", Some("unloaded")), ("c", None)]);
+        assert_eq!((models[0].ttl_sec, models[0].unload_at, models[0].size_bytes), (Some(300), Some(1700), Some(98)));
+        assert_eq!((models[1].ttl_sec, models[1].size_bytes), (None, None));
         assert!(models_of(&json!({"models": []})).is_none());
     }
 }

@@ -31,27 +31,48 @@ pub async fn get(State(state): State<AppState>, Segment(id): Segment, headers: H
 
 /// The list as `GET /v1/models` answers it (for the other mounts of the same list).
 pub fn list_body(state: &AppState) -> Value {
-    let mut data: Vec<Value> = state.models.list().iter().map(openai_model).collect();
-    data.extend(node_models(state));
+    let local = state.models.list();
+    let mut data: Vec<Value> = local.iter().map(openai_model).collect();
+    data.extend(node_models(state, &local));
     json!({"object": "list", "data": data})
 }
 
-/// The models of the nodes that are up, as `node/model`, owned by the node, in the status it reports.
-fn node_models(state: &AppState) -> Vec<Value> {
-    let up = state.nodes.list().into_iter().filter(|n| n.state == crate::nodes::NodeState::Up);
-    up.flat_map(|node| {
-        node.models.into_iter().map(move |m| {
-            json!({
+/// The models of the nodes that are up: each as `node/model`, owned by the node, in the status it
+/// reports; and once under its plain id (any place that serves it) when this server has no model of that
+/// id, `loaded` when a node has it loaded, with `nodes` naming where it runs.
+fn node_models(state: &AppState, local: &[ModelView]) -> Vec<Value> {
+    let up: Vec<_> = state.nodes.list().into_iter().filter(|n| n.state == crate::nodes::NodeState::Up).collect();
+    let mut plain: std::collections::BTreeMap<&str, (Vec<&str>, bool)> = Default::default();
+    let mut out = Vec::new();
+    for node in &up {
+        for m in &node.models {
+            let status = m.status.as_deref().unwrap_or("unknown");
+            out.push(json!({
                 "id": format!("{}/{}", node.name, m.id),
                 "object": "model",
                 "created": 0,
                 "owned_by": node.name,
                 "node": node.name,
-                "status": {"value": m.status.as_deref().unwrap_or("unknown")},
-            })
+                "status": {"value": status},
+            }));
+            if !local.iter().any(|l| l.id == m.id) {
+                let entry = plain.entry(m.id.as_str()).or_default();
+                entry.0.push(node.name.as_str());
+                entry.1 |= status == "loaded";
+            }
+        }
+    }
+    out.extend(plain.into_iter().map(|(id, (nodes, loaded))| {
+        json!({
+            "id": id,
+            "object": "model",
+            "created": 0,
+            "owned_by": "nodes",
+            "nodes": nodes,
+            "status": {"value": if loaded { "loaded" } else { "unloaded" }},
         })
-    })
-    .collect()
+    }));
+    out
 }
 
 /// llama.cpp's router's `status` object: `value`, with `failed: true` and our `error` for a model that

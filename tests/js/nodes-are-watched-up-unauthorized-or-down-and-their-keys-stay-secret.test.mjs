@@ -6,11 +6,11 @@
 // be sent to another address without the admin token. The Dashboard's Nodes card shows each state live.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { startServer } from "./lib/server.mjs";
 import { connect, ok, request, freePort, until } from "./lib/socket.mjs";
-import { modelsDir } from "./lib/real.mjs";
+import { modelsDir, realModel } from "./lib/real.mjs";
 import { launchBrowser, withBrowserPage, waitForText, byTestId, screenshot } from "./lib/browser.mjs";
 
 const KEY = "sk-node-b-secret-4711";
@@ -53,7 +53,9 @@ test("each node is up with its models, unauthorized with a wrong key, or down wh
     return ["b", "wrong-key", "gone"].every((name) => n[name].state !== "unknown") && n;
   }, { what: "every node looked at" });
   assert.equal(all.b.state, "up", JSON.stringify(all.b));
-  assert.deepEqual(all.b.models, [{ id: "smol", status: "unloaded" }]);
+  assert.deepEqual(all.b.models.map((m) => [m.id, m.status, m.unloadAt]), [["smol", "unloaded", null]]);
+  assert.equal(all.b.models[0].sizeBytes, statSync(realModel).size, "the node's own facts of its model");
+  assert.equal(typeof all.b.models[0].ttlSec, "number");
   assert.ok(all.b.rttMs >= 0 && all.b.rttMs < 1500, `rtt ${all.b.rttMs}`);
   const sys = (await until(async () => (await nodes()).b.system, { what: "b's load" }));
   assert.ok(sys.cpuPercent >= 0 && sys.memoryTotalBytes > sys.memoryUsedBytes && sys.memoryUsedBytes > 0, JSON.stringify(sys));

@@ -3,7 +3,8 @@
 // kill -9 of the node serving them, three times under steady traffic from two clients: no request fails
 // (each was waiting for its answer's head, so it is sent to the other node), the traffic has moved within
 // 2 s, and the killed node, started again on its port, is up and used again. The figures (failover
-// time, requests failed) are printed for docs/reliability.md.
+// time, requests failed) are printed for docs/reliability.md. A stream whose node is killed mid-answer ends
+// with an error event and is never sent again.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { linkSync, copyFileSync } from "node:fs";
@@ -78,6 +79,34 @@ test("a plain id is served by a node that has the model, named in the answer", {
     .find((n) => n.name === first.node).models.some((m) => m.status === "loaded"), { what: "the model loaded there" });
   const again = await chat();
   assert.equal(again.node, first.node, "the node that has it loaded keeps it");
+  const { data } = await (await fetch(`${front.url}/v1/models`)).json();
+  const plain = data.find((m) => m.id === "smol");
+  assert.deepEqual({ nodes: plain?.nodes, status: plain?.status }, { nodes: ["b", "c"], status: { value: "loaded" } },
+    "listed once under its plain id, with where it runs");
+  assert.deepEqual(data.filter((m) => m.id.endsWith("/smol")).map((m) => m.id).sort(), ["b/smol", "c/smol"]);
+});
+
+test("a stream from a node that is killed mid-answer ends with an error event, never sent again", { skip }, async () => {
+  const serving = (await chat()).node;
+  const res = await fetch(`${front.url}/v1/chat/completions`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "smol", stream: true, max_tokens: 400, ignore_eos: true, messages: [{ role: "user", content: "Count to a thousand." }] }),
+  });
+  assert.equal(res.headers.get("x-llama-dashboard-node"), serving);
+  const reader = res.body.getReader();
+  let text = new TextDecoder().decode((await reader.read()).value);
+  nodes[serving].server.proc.kill("SIGKILL");
+  const killedAt = Date.now();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  assert.ok(Date.now() - killedAt < 5000, "the stream ended soon after the kill");
+  assert.doesNotMatch(text, /data: \[DONE\]/);
+  assert.match(text, /data: \{"error":/, "a clean error event ends it");
+  await startNode(serving);
+  await until(async () => (await state(serving)) === "up", { timeoutMs: 10000, what: `${serving} back up` });
 });
 
 test("kill -9 of the serving node under steady traffic: no request fails, traffic moves within 2 s, the node comes back", { skip }, async () => {

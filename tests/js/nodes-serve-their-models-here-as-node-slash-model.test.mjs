@@ -136,6 +136,7 @@ test("the Models page lists the node's model and unloads and loads it on the nod
       assert.equal(there, "unloaded", "unloaded on the node itself");
       await page.click(byTestId("node-load-b/smol"));
       await waitForText(page, status, "loaded", 30000);
+      await waitForText(page, "node-model-ttl-b/smol", "never", 5000); // the node's idleTimeoutSec is 0
       assert.equal((await ok(clientB.socket, "models:get", { id: "smol" })).model.status, "loaded");
       await screenshot(page, "models-node-models");
     });

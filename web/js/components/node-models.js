@@ -1,10 +1,12 @@
 // Models page card: the models of the nodes that are up (`nodes` state: the snapshot's list, patched by
-// each `nodes:status`), with the status each node reports and Load / Unload through `nodes:load` /
+// each `nodes:status`), with the size, status and idle deadline each node reports (its clock, close
+// enough to ours for a countdown in seconds) and Load / Unload through `nodes:load` /
 // `nodes:unload {node, model}`. A request names them `node/model`; hidden while no node is up.
 //
 // Contract: new NodeModels({state}).mount(container). Test ids: "node-model-<node>/<model>" (the row),
 // "node-model-status-…", "node-load-…", "node-unload-…", "node-models-error".
 import { Component, h, replaceChildren } from "../core/component.js";
+import { formatBytes, formatDuration } from "../core/format.js";
 
 export class NodeModels extends Component {
   render() {
@@ -15,7 +17,7 @@ export class NodeModels extends Component {
       h("p", { class: "muted" }, "Ask for them here as node/model; a plain id goes to any place that serves it."),
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", "data-testid": "node-models-error", hidden: true }),
       h("table", { class: "models-table" },
-        h("thead", {}, h("tr", {}, ["Model", "Node", "Status", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Model", "Node", "Size", "Status", "Idle unload", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", { "data-ref": "rows" })),
     );
   }
@@ -63,8 +65,17 @@ function row(node, model) {
   return h("tr", { "data-testid": `node-model-${id}` },
     h("td", {}, h("strong", {}, model.id)),
     h("td", {}, node),
+    h("td", {}, model.sizeBytes != null ? formatBytes(model.sizeBytes) : "—"),
     h("td", { "data-testid": `node-model-status-${id}` }, status),
+    h("td", { "data-testid": `node-model-ttl-${id}` }, idle(model)),
     h("td", { class: "btn-row" },
       button("load", "Load", status === "loaded" || status === "loading"),
       button("unload", "Unload", status !== "loaded")));
+}
+
+/** "unloads in 4m 59s" while loaded with a deadline, else its TTL on the node ("TTL 5m 00s", "never"). */
+function idle(model) {
+  if (model.unloadAt != null) return `unloads in ${formatDuration((model.unloadAt - Date.now()) / 1000)}`;
+  if (model.ttlSec == null) return "—";
+  return model.ttlSec === 0 ? "never" : `TTL ${formatDuration(model.ttlSec)}`;
 }
