@@ -46,6 +46,13 @@ pub struct RequestRow {
     pub client: Option<String>,
     /// The API the request came in through, told by its endpoint (see [`api_of`]); not stored.
     pub api: &'static str,
+    /// The node that served it, told by its model (`node/model`; see [`node_of`]); not stored.
+    pub node: Option<String>,
+}
+
+/// The node of a request served by one: its model is `node/model` (ids of this server have no `/`).
+pub fn node_of(model: Option<&str>) -> Option<String> {
+    model.and_then(|m| m.split_once('/')).map(|(node, _)| node.to_string())
 }
 
 /// The API a request came in through: `ollama` (`/api/*`), `anthropic` (`/v1/messages`), else `openai`
@@ -294,10 +301,12 @@ fn where_clause(q: &RequestQuery) -> (String, Vec<SqlValue>) {
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<RequestRow> {
     let endpoint: String = r.get(3)?;
+    let model: Option<String> = r.get(2)?;
     Ok(RequestRow {
         id: r.get(0)?,
         timestamp: r.get(1)?,
-        model: r.get(2)?,
+        node: node_of(model.as_deref()),
+        model,
         api: api_of(&endpoint),
         endpoint,
         status_code: r.get(4)?,
@@ -318,6 +327,7 @@ fn stored(id: i64, r: NewRequest) -> RequestRow {
     RequestRow {
         id,
         timestamp: r.created_at,
+        node: node_of(r.model.as_deref()),
         model: r.model,
         api: api_of(&r.endpoint),
         endpoint: r.endpoint,

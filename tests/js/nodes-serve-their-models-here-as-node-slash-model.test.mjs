@@ -87,13 +87,13 @@ test("the request is in the front's history as node/model and in the node's as i
     const { requests } = await ok(client.socket, "requests:list", { model: "b/smol" });
     return requests.length >= 2 && requests;
   }, { what: "the front's rows" });
-  assert.ok(here.every((r) => r.statusCode === 200 && r.outcome === "ok"), JSON.stringify(here));
+  assert.ok(here.every((r) => r.statusCode === 200 && r.outcome === "ok" && r.node === "b"), JSON.stringify(here));
   assert.ok(here.some((r) => r.completionTokens > 0), "token counts recorded here too");
   const there = await until(async () => {
     const { requests } = await ok(clientB.socket, "requests:list", { model: "smol" });
     return requests.length >= 2 && requests;
   }, { what: "the node's rows" });
-  assert.ok(there.every((r) => r.statusCode === 200));
+  assert.ok(there.every((r) => r.statusCode === 200 && r.node === null), "the node served them itself");
 });
 
 test("a node that is down, or a model it does not have, gets a clear error here", { skip }, async () => {
@@ -139,6 +139,8 @@ test("the Models page lists the node's model and unloads and loads it on the nod
       await waitForText(page, "node-model-ttl-b/smol", "never", 5000); // the node's idleTimeoutSec is 0
       assert.equal((await ok(clientB.socket, "models:get", { id: "smol" })).model.status, "loaded");
       await screenshot(page, "models-node-models");
+      await page.goto(`${front.url}/requests`);
+      await waitForText(page, "request-node", "node b", 10000);
     });
   } finally {
     await browser.close();

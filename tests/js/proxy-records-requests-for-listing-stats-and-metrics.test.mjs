@@ -33,7 +33,7 @@ test("each request is broadcast once as requests:completed with the Request shap
   }, { what: "7 requests:completed broadcasts" });
   assert.equal(completed.length, 7);
   const keys = ["id", "timestamp", "model", "endpoint", "api", "statusCode", "stream", "outcome", "promptTokens", "completionTokens",
-    "ttftMs", "totalMs", "queueMs", "tokensPerSecond", "error", "client"];
+    "ttftMs", "totalMs", "queueMs", "tokensPerSecond", "error", "client", "node"];
   for (const { payload } of completed) {
     assert.deepEqual(Object.keys(payload.data.request).sort(), [...keys].sort());
     assert.equal(payload.data.request.api, "openai", "every request here went through OpenAI's /v1 paths");

@@ -86,6 +86,7 @@ export function requestRow(r) {
         h("span", { class: "req__date muted" }, formatDateTime(r.timestamp).slice(0, 10)))),
     h("td", { class: "req__model", "data-label": "Model" },
       h("span", { class: "req__model-id", "data-testid": "request-model" }, r.model || DASH),
+      r.node ? h("span", { class: "badge req__node", "data-testid": "request-node", title: "served by this node" }, `node ${r.node}`) : null,
       h("span", { class: "req__endpoint muted" },
         h("span", { class: "req__api", "data-testid": "request-api", "data-api": r.api || "" }, apiName(r.api)),
         ` · ${r.endpoint || ""}${r.stream ? " · stream" : ""}`)),
