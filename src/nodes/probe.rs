@@ -37,6 +37,8 @@ pub struct NodeModel {
     pub unload_at: Option<i64>,
     /// Its file's size.
     pub size_bytes: Option<u64>,
+    /// The memory its process holds there while loaded.
+    pub rss_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +85,8 @@ fn models_of(list: &Value) -> Option<Vec<NodeModel>> {
         let status = m["status"]["value"].as_str().or_else(|| m["status"].as_str()).map(str::to_string);
         let (ttl_sec, unload_at, size_bytes) =
             (m["ttl_sec"].as_i64(), m["unload_at"].as_i64(), m["meta"]["size_bytes"].as_u64());
-        Some(NodeModel { id, status, ttl_sec, unload_at, size_bytes })
+        let rss_bytes = m["meta"]["rss_bytes"].as_u64();
+        Some(NodeModel { id, status, ttl_sec, unload_at, size_bytes, rss_bytes })
     };
     Some(data.iter().filter_map(model).collect())
 }
@@ -105,7 +108,7 @@ mod tests {
     #[test]
     fn model_lists_of_each_shape_are_read() {
         let ours = json!({"data": [
-            {"id": "a", "status": {"value": "loaded"}, "ttl_sec": 300, "unload_at": 1700, "meta": {"size_bytes": 98}},
+            {"id": "a", "status": {"value": "loaded"}, "ttl_sec": 300, "unload_at": 1700, "meta": {"size_bytes": 98, "rss_bytes": 120}},
             {"id": "b", "status": "unloaded"},
             {"id": "c"},
         ]});
@@ -113,6 +116,7 @@ mod tests {
         let seen: Vec<(&str, Option<&str>)> = models.iter().map(|m| (m.id.as_str(), m.status.as_deref())).collect();
         assert_eq!(seen, [("a", Some("loaded")), ("b", Some("unloaded")), ("c", None)]);
         assert_eq!((models[0].ttl_sec, models[0].unload_at, models[0].size_bytes), (Some(300), Some(1700), Some(98)));
+        assert_eq!(models[0].rss_bytes, Some(120));
         assert_eq!((models[1].ttl_sec, models[1].size_bytes), (None, None));
         assert!(models_of(&json!({"models": []})).is_none());
     }

@@ -1,6 +1,7 @@
 //! `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's shape, for every model the dashboard lists.
 //! Extension fields: `status` in llama.cpp's router's shape (`{"value": "loaded", ...}`, which Open WebUI
-//! and other router clients read), `aliases`, `ttl_sec`, `unload_at` (ms), and `meta` from the GGUF. The
+//! and other router clients read), `aliases`, `ttl_sec`, `unload_at` (ms), and `meta` from the GGUF (plus
+//! `rss_bytes`, the memory its process holds while loaded). The
 //! models of the nodes that are up follow as `node/model`, with `node` naming where they run.
 
 use crate::app::AppState;
@@ -107,6 +108,7 @@ fn openai_model(m: &ModelView) -> Value {
             "quantization": m.fact("quantization"),
             "context_length": m.fact("contextLength"),
             "size_bytes": m.fact("sizeBytes"),
+            "rss_bytes": m.rss_bytes,
         },
     })
 }

@@ -137,6 +137,7 @@ test("the Models page lists the node's model and unloads and loads it on the nod
       await page.click(byTestId("node-load-b/smol"));
       await waitForText(page, status, "loaded", 30000);
       await waitForText(page, "node-model-ttl-b/smol", "never", 5000); // the node's idleTimeoutSec is 0
+      await waitForText(page, "node-model-memory-b/smol", /^\d+(\.\d)? MiB$/, 5000); // its llama-server's memory there
       assert.equal((await ok(clientB.socket, "models:get", { id: "smol" })).model.status, "loaded");
       await screenshot(page, "models-node-models");
       await page.goto(`${front.url}/requests`);

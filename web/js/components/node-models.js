@@ -1,5 +1,5 @@
 // Models page card: the models of the nodes that are up (`nodes` state: the snapshot's list, patched by
-// each `nodes:status`), with the size, status and idle deadline each node reports (its clock, close
+// each `nodes:status`), with the size, memory (while loaded), status and idle deadline each node reports (its clock, close
 // enough to ours for a countdown in seconds) and Load / Unload through `nodes:load` /
 // `nodes:unload {node, model}`. A request names them `node/model`; hidden while no node is up.
 //
@@ -17,7 +17,7 @@ export class NodeModels extends Component {
       h("p", { class: "muted" }, "Ask for them here as node/model; a plain id goes to any place that serves it."),
       h("p", { class: "notice notice--error", role: "alert", "data-ref": "error", "data-testid": "node-models-error", hidden: true }),
       h("table", { class: "models-table" },
-        h("thead", {}, h("tr", {}, ["Model", "Node", "Size", "Status", "Idle unload", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Model", "Node", "Size", "Memory", "Status", "Idle unload", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", { "data-ref": "rows" })),
     );
   }
@@ -66,6 +66,7 @@ function row(node, model) {
     h("td", {}, h("strong", {}, model.id)),
     h("td", {}, node),
     h("td", {}, model.sizeBytes != null ? formatBytes(model.sizeBytes) : "—"),
+    h("td", { "data-testid": `node-model-memory-${id}` }, model.rssBytes != null ? formatBytes(model.rssBytes) : "—"),
     h("td", { "data-testid": `node-model-status-${id}` }, status),
     h("td", { "data-testid": `node-model-ttl-${id}` }, idle(model)),
     h("td", { class: "btn-row" },
