@@ -82,32 +82,22 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    fn temp() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lldash-remove-{}-{}", std::process::id(), rand_suffix()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    fn rand_suffix() -> u128 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-    }
-
     #[test]
     fn a_file_and_its_split_parts_are_removed() {
-        let dir = temp();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         for name in ["big-00001-of-00002.gguf", "big-00002-of-00002.gguf", "other.gguf"] {
             std::fs::write(dir.join(name), b"12345").unwrap();
         }
         let removed = remove_model(&dir.join("big-00001-of-00002.gguf")).unwrap();
         assert_eq!((removed.paths.len(), removed.bytes), (2, 10));
         assert!(dir.join("other.gguf").exists());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_cache_link_goes_with_its_blob_unless_another_snapshot_uses_it() {
-        let root = temp();
-        let repo = root.join("models--org--m");
+        let root = tempfile::tempdir().unwrap();
+        let repo = root.path().join("models--org--m");
         for commit in ["c1", "c2"] {
             std::fs::create_dir_all(repo.join("snapshots").join(commit)).unwrap();
         }
@@ -121,6 +111,5 @@ mod tests {
         let second = remove_model(&repo.join("snapshots/c2/m.gguf")).unwrap();
         assert_eq!((second.paths.len(), second.bytes), (2, 6));
         assert!(!repo.join("blobs/e1").exists());
-        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -97,6 +97,12 @@ impl Nodes {
         config.nodes.iter().map(|n| views.get(&n.name).cloned().unwrap_or_else(|| NodeView::unknown(n))).collect()
     }
 
+    /// The models of the nodes that are up, each with its node's name, in the config's order.
+    pub fn up_models(&self) -> Vec<(String, NodeModel)> {
+        let up = self.list().into_iter().filter(|n| n.state == NodeState::Up);
+        up.flat_map(|node| node.models.into_iter().map(move |m| (node.name.clone(), m))).collect()
+    }
+
     /// Looks at every node each [`POLL`] until `cancel`.
     pub async fn run(self, cancel: CancellationToken) {
         loop {
@@ -143,7 +149,7 @@ impl Nodes {
         for view in changed {
             if view.state != NodeState::Up {
                 let error = view.error.as_deref().unwrap_or_default();
-                tracing::warn!(node = %view.name, "node {} is {:?}: {error}", view.name, view.state);
+                tracing::warn!(node = %view.name, "node {} is {}: {error}", view.name, view.state.as_str());
             } else {
                 tracing::info!(node = %view.name, models = view.models.len(), "node is up");
             }

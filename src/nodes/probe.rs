@@ -22,6 +22,19 @@ pub enum NodeState {
     Down,
 }
 
+impl NodeState {
+    /// As the wire writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Up => "up",
+            Self::Degraded => "degraded",
+            Self::Unauthorized => "unauthorized",
+            Self::Down => "down",
+        }
+    }
+}
+
 /// A model as the node lists it. Besides the id, what a llama-dashboard node says of it (other servers
 /// leave these out).
 #[derive(Debug, Clone, PartialEq, Serialize)]

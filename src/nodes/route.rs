@@ -31,8 +31,7 @@ impl Nodes {
         let view = self.list().into_iter().find(|v| v.name == node)?;
         if view.state != NodeState::Up {
             let why = view.error.unwrap_or_else(|| "not looked at yet".into());
-            let state = serde_json::to_value(view.state).ok().and_then(|v| v.as_str().map(str::to_string));
-            let state = state.unwrap_or_default();
+            let state = view.state.as_str();
             return Some(Err(RouteError::Unavailable(format!("node '{node}' is {state}: {why}"))));
         }
         // Ollama's clients add `:latest` to bare names.

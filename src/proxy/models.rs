@@ -42,25 +42,23 @@ pub fn list_body(state: &AppState) -> Value {
 /// reports; and once under its plain id (any place that serves it) when this server has no model of that
 /// id, `loaded` when a node has it loaded, with `nodes` naming where it runs.
 fn node_models(state: &AppState, local: &[ModelView]) -> Vec<Value> {
-    let up: Vec<_> = state.nodes.list().into_iter().filter(|n| n.state == crate::nodes::NodeState::Up).collect();
+    let up = state.nodes.up_models();
     let mut plain: std::collections::BTreeMap<&str, (Vec<&str>, bool)> = Default::default();
     let mut out = Vec::new();
-    for node in &up {
-        for m in &node.models {
-            let status = m.status.as_deref().unwrap_or("unknown");
-            out.push(json!({
-                "id": format!("{}/{}", node.name, m.id),
-                "object": "model",
-                "created": 0,
-                "owned_by": node.name,
-                "node": node.name,
-                "status": {"value": status},
-            }));
-            if !local.iter().any(|l| l.id == m.id) {
-                let entry = plain.entry(m.id.as_str()).or_default();
-                entry.0.push(node.name.as_str());
-                entry.1 |= status == "loaded";
-            }
+    for (node, m) in &up {
+        let status = m.status.as_deref().unwrap_or("unknown");
+        out.push(json!({
+            "id": format!("{node}/{}", m.id),
+            "object": "model",
+            "created": 0,
+            "owned_by": node,
+            "node": node,
+            "status": {"value": status},
+        }));
+        if !local.iter().any(|l| l.id == m.id) {
+            let entry = plain.entry(m.id.as_str()).or_default();
+            entry.0.push(node.as_str());
+            entry.1 |= status == "loaded";
         }
     }
     out.extend(plain.into_iter().map(|(id, (nodes, loaded))| {

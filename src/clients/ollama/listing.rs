@@ -29,14 +29,11 @@ pub async fn tags(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 /// The models of the nodes that are up, as `node/model` (what a request names to be served there).
 fn node_models(state: &AppState) -> Vec<Value> {
-    let up = state.nodes.list().into_iter().filter(|n| n.state == crate::nodes::NodeState::Up);
-    up.flat_map(|node| {
-        node.models.into_iter().map(move |m| {
-            let name = format!("{}/{}", node.name, m.id);
-            json!({"name": name, "model": name, "size": 0, "details": {"format": "gguf"}})
-        })
-    })
-    .collect()
+    let entry = |(node, m): (String, crate::nodes::NodeModel)| {
+        let name = format!("{node}/{}", m.id);
+        json!({"name": name, "model": name, "size": 0, "details": {"format": "gguf"}})
+    };
+    state.nodes.up_models().into_iter().map(entry).collect()
 }
 
 /// The loaded models, each with `expires_at`: when it will be unloaded if nothing uses it.
